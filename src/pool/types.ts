@@ -1,0 +1,134 @@
+/**
+ * The contract between the worker pool and its users (the HTTP plugin, RPC informer/resetter, status, metrics).
+ * Durations are milliseconds; memory limits are bytes unless the name says otherwise.
+ */
+
+/** One request sent to a worker: a goridge payload frame `context ‖ body`, options = [context.length]. */
+export interface Payload {
+  /** Codec flag ORed into the frame flags: 0x80 (proto) or 0x08 (JSON) for HTTP. */
+  codec: number;
+  context: Buffer;
+  body: Buffer;
+}
+
+/** One frame a worker sent back for a request. */
+export interface WorkerResponse {
+  /** Whole flags byte of the frame (e.g. 0x80, 0x08, 0). */
+  flags: number;
+  context: Buffer;
+  body: Buffer;
+  /** True when byte 10 had STREAM: more frames follow. */
+  stream: boolean;
+}
+
+export interface ExecOptions {
+  /**
+   * Called for every frame of a streamed response except the last (the one without STREAM),
+   * which resolves the exec promise. Not called for an ordinary single-frame response.
+   */
+  onChunk?: (chunk: WorkerResponse) => void;
+  /** Aborted when the client went away: a running stream gets a STOP frame and is drained (stream_timeout). */
+  signal?: AbortSignal;
+}
+
+/** Error kinds of the pool (roadrunner-protocol.md §2.6). All map to http.internal_error_code. */
+export type PoolErrorKind =
+  | 'SoftJob' // the worker sent an ERROR frame; it stays alive
+  | 'Network' // EOF, crash, bad CRC, garbage on stdout: the worker is killed and replaced
+  | 'ExecTTL' // supervisor.exec_ttl elapsed: the worker is killed and replaced
+  | 'NoFreeWorkers' // no idle worker within allocate_timeout
+  | 'QueueSize' // max_queue_size reached
+  | 'Stopped' // the pool is being destroyed
+  | 'Decode'; // a response frame without exactly one option
+
+export class PoolError extends Error {
+  constructor(
+    readonly kind: PoolErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PoolError';
+  }
+}
+
+/** Worker states with RoadRunner's numeric codes (roadrunner-protocol.md §2.9). */
+export enum WorkerState {
+  Inactive = 0,
+  Ready = 1,
+  Working = 2,
+  Invalid = 3,
+  Stopping = 4,
+  Stopped = 5,
+  Destroyed = 6,
+  MaxJobsReached = 7,
+  Errored = 8,
+  IdleTTLReached = 9,
+  TTLReached = 10,
+  MaxMemoryReached = 11,
+  ExecTTLReached = 12,
+}
+
+/** The JSON shape of one worker in informer.Workers (roadrunner-protocol.md §5.2). */
+export interface WorkerInfo {
+  pid: number;
+  status: number;
+  numExecs: number;
+  /** Unix time in nanoseconds. */
+  created: number;
+  /** RSS in bytes. */
+  memoryUsage: number;
+  CPUPercent: number;
+  command: string;
+  statusStr: string;
+}
+
+export interface SupervisorOptions {
+  watchTick: number;
+  ttl: number;
+  idleTtl: number;
+  /** RSS limit in MB (0 = off). */
+  maxWorkerMemory: number;
+  execTtl: number;
+}
+
+export interface PoolOptions {
+  /** argv of the worker process. */
+  command: string[];
+  /** Extra environment (already upper-cased keys); merged over process.env. Includes RR_RELAY, RR_MODE, RR_VERSION, RR_RPC. */
+  env: Record<string, string>;
+  /** Working directory of workers (default: process.cwd()). */
+  cwd?: string;
+  /** 'pipes', 'tcp://host:port' or 'unix:///path.sock'. */
+  relay: string;
+  numWorkers: number;
+  maxJobs: number;
+  allocateTimeout: number;
+  destroyTimeout: number;
+  resetTimeout: number;
+  streamTimeout: number;
+  maxQueueSize: number;
+  debug: boolean;
+  supervisor?: SupervisorOptions;
+}
+
+/** Minimal logger shape (pino's Logger satisfies it). */
+export interface Log {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** What the HTTP plugin, RPC and status/metrics use. */
+export interface WorkerPool {
+  /** Run one request on a free worker (FIFO wait up to allocate_timeout). Rejects with PoolError. */
+  exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse>;
+  /** Snapshot of every worker, for informer.Workers and metrics. */
+  workers(): Promise<WorkerInfo[]>;
+  /** Requests waiting for a worker plus running ones. */
+  queueSize(): number;
+  /** Replace every worker without losing requests (new requests wait, in-flight ones finish). */
+  reset(): Promise<void>;
+  /** Stop taking work, wait for in-flight requests up to destroy_timeout, stop workers (SIGKILL after destroy_timeout). */
+  destroy(): Promise<void>;
+}
