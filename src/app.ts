@@ -1,0 +1,130 @@
+/**
+ * Assembles the plugins from a loaded config: the worker pool, the HTTP server (and, as they land, RPC, status,
+ * metrics, reload). Owns the start/stop order: pool first, then listeners; on stop, listeners first, then the pool.
+ */
+import path from 'node:path';
+import type { LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log/index.js';
+import type { PoolOptions, WorkerPool } from './pool/types.js';
+import { createPool } from './pool/pool.js';
+import { createHttpServer } from './http/server.js';
+import type { HttpOptions } from './http/options.js';
+import { RR_VERSION, BURNER_VERSION } from './version.js';
+
+export interface App {
+  readonly config: Config;
+  readonly pool: WorkerPool | undefined;
+  /** The HTTP port actually bound (useful with port 0). */
+  readonly httpPort: number | undefined;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Environment every worker gets (roadrunner-protocol.md §2.1). */
+export function workerEnv(config: Config, mode: string): Record<string, string> {
+  const env: Record<string, string> = { RR_RELAY: config.server.relay };
+  if (config.rpc) env.RR_RPC = config.rpc.listen;
+  for (const [k, v] of Object.entries(config.server.env ?? {})) env[k.toUpperCase()] = v;
+  env.RR_VERSION = RR_VERSION;
+  env.BURNER_VERSION = BURNER_VERSION;
+  env.RR_MODE = mode;
+  return env;
+}
+
+export function poolOptions(config: Config, pool: NonNullable<Config['http']>['pool'], mode: string, cwd: string): PoolOptions {
+  const sup = pool.supervisor;
+  return {
+    command: pool.command ?? config.server.command,
+    env: workerEnv(config, mode),
+    cwd,
+    relay: config.server.relay,
+    numWorkers: pool.num_workers,
+    maxJobs: pool.max_jobs,
+    allocateTimeout: pool.allocate_timeout,
+    destroyTimeout: pool.destroy_timeout,
+    resetTimeout: pool.reset_timeout,
+    streamTimeout: pool.stream_timeout,
+    maxQueueSize: pool.max_queue_size,
+    debug: pool.debug,
+    supervisor: sup
+      ? {
+          watchTick: sup.watch_tick,
+          ttl: sup.ttl,
+          idleTtl: sup.idle_ttl,
+          maxWorkerMemory: sup.max_worker_memory,
+          execTtl: sup.exec_ttl,
+        }
+      : undefined,
+  };
+}
+
+export function httpOptions(http: NonNullable<Config['http']>, cwd: string): HttpOptions {
+  const st = http.static;
+  return {
+    address: http.address,
+    internalErrorCode: http.internal_error_code,
+    maxRequestSize: Math.round(http.max_request_size * 1024 * 1024),
+    rawBody: http.raw_body,
+    accessLogs: http.access_logs,
+    codec: http.codec,
+    middleware: http.middleware,
+    uploads: { dir: path.resolve(cwd, http.uploads.dir), forbid: http.uploads.forbid, allow: http.uploads.allow },
+    static: st
+      ? {
+          dir: path.resolve(cwd, st.dir),
+          forbid: st.forbid,
+          allow: st.allow,
+          calculateEtag: st.calculate_etag,
+          weak: st.weak,
+          request: st.request ?? {},
+          response: st.response ?? {},
+        }
+      : undefined,
+    headers: http.headers
+      ? { request: http.headers.request ?? {}, response: http.headers.response ?? {}, cors: http.headers.cors }
+      : undefined,
+    trustedSubnets: http.trusted_subnets,
+    poolDebug: http.pool.debug,
+  } as HttpOptions;
+}
+
+export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = process.cwd()): Promise<App> {
+  const { config } = loaded;
+  for (const w of loaded.warnings) log.warn(w);
+  let pool: WorkerPool | undefined;
+  let http: ReturnType<typeof createHttpServer> | undefined;
+  let httpPort: number | undefined;
+
+  if (config.http) {
+    pool = await createPool(poolOptions(config, config.http.pool, 'http', cwd), log.child({ logger: 'server' }));
+    try {
+      http = createHttpServer(httpOptions(config.http, cwd), pool, log.child({ logger: 'http' }));
+      httpPort = (await http.listen()).port;
+    } catch (err) {
+      await pool.destroy();
+      throw err;
+    }
+    log.info({ address: config.http.address, workers: config.http.pool.num_workers }, 'http server is listening');
+  } else {
+    log.warn('no http section: nothing to serve');
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    pool,
+    httpPort,
+    async reset() {
+      if (pool) await pool.reset();
+    },
+    stop() {
+      stopping ??= (async () => {
+        const grace = config.endure?.grace_period ?? 30_000;
+        if (http) await http.close(grace);
+        if (pool) await pool.destroy();
+      })();
+      return stopping;
+    },
+  };
+}
