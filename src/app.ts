@@ -11,6 +11,11 @@ import { createPool } from './pool/pool.js';
 import { createHttpServer } from './http/server.js';
 import type { HttpOptions } from './http/options.js';
 import { RR_VERSION, BURNER_VERSION } from './version.js';
+import { RpcServer } from './rpc/server.js';
+import { rpcMethods } from './rpc/methods.js';
+import { StatusServer, poolChecker, type StatusChecker } from './status/server.js';
+import { Metrics } from './metrics/index.js';
+import { Reloader, type WatchService } from './reload/index.js';
 
 export interface App {
   readonly config: Config;
@@ -95,19 +100,66 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   let pool: WorkerPool | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let httpPort: number | undefined;
+  let stoppingFlag = false;
+  const pools = new Map<string, WorkerPool>();
+  const checkers = new Map<string, StatusChecker>();
+  const closers: Array<() => Promise<void> | void> = [];
+  const metrics = config.metrics ? new Metrics() : undefined;
 
-  if (config.http) {
-    pool = await createPool(poolOptions(config, config.http.pool, 'http', cwd), log.child({ logger: 'server' }));
-    try {
-      http = createHttpServer(httpOptions(config.http, cwd), pool, log.child({ logger: 'http' }));
+  try {
+    if (config.http) {
+      const httpPool: WorkerPool = await createPool(poolOptions(config, config.http.pool, 'http', cwd), log.child({ logger: 'server' }));
+      pool = httpPool;
+      pools.set('http', httpPool);
+      checkers.set('http', poolChecker(httpPool, () => stoppingFlag));
+      closers.push(() => httpPool.destroy());
+      http = createHttpServer({ ...httpOptions(config.http, cwd), observer: metrics }, httpPool, log.child({ logger: 'http' }));
       httpPort = (await http.listen()).port;
-    } catch (err) {
-      await pool.destroy();
-      throw err;
+      closers.unshift(() => http!.close(config.endure?.grace_period ?? 30_000));
+      log.info({ address: config.http.address, workers: config.http.pool.num_workers }, 'http server is listening');
+    } else {
+      log.warn('no http section: nothing to serve');
     }
-    log.info({ address: config.http.address, workers: config.http.pool.num_workers }, 'http server is listening');
-  } else {
-    log.warn('no http section: nothing to serve');
+
+    if (config.rpc) {
+      const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }));
+      await rpc.listen(config.rpc.listen);
+      closers.unshift(() => rpc.close());
+      log.debug({ listen: config.rpc.listen }, 'rpc is listening');
+    }
+    if (config.status) {
+      const status = new StatusServer(
+        { address: config.status.address, unavailableStatusCode: config.status.unavailable_status_code },
+        checkers,
+      );
+      await status.listen();
+      closers.push(() => status.close());
+    }
+    if (metrics) {
+      if (pool) metrics.watchPool(pool);
+      await metrics.listen(config.metrics!.address);
+      closers.push(() => metrics.close());
+    }
+    if (config.reload) {
+      const services = new Map<string, WatchService>();
+      for (const [name, svc] of Object.entries(config.reload.services)) {
+        services.set(name, { dirs: svc.dirs.map((d) => path.resolve(cwd, d)), recursive: svc.recursive, ignore: svc.ignore.map((d) => path.resolve(cwd, d)), patterns: [...config.reload.patterns, ...svc.patterns] });
+      }
+      const reloader = new Reloader({
+        interval: config.reload.interval,
+        services,
+        log: log.child({ logger: 'reload' }),
+        reset: async (name) => {
+          const p = pools.get(name);
+          if (p) await p.reset();
+        },
+      });
+      await reloader.start();
+      closers.unshift(() => reloader.stop());
+    }
+  } catch (err) {
+    for (const close of closers) await close();
+    throw err;
   }
 
   let stopping: Promise<void> | undefined;
@@ -116,13 +168,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
     pool,
     httpPort,
     async reset() {
-      if (pool) await pool.reset();
+      for (const p of pools.values()) await p.reset();
     },
     stop() {
+      stoppingFlag = true;
       stopping ??= (async () => {
-        const grace = config.endure?.grace_period ?? 30_000;
-        if (http) await http.close(grace);
-        if (pool) await pool.destroy();
+        for (const close of closers) await close();
       })();
       return stopping;
     },

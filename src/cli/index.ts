@@ -9,6 +9,10 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log/index.js';
 import { startApp } from '../app.js';
 import { BURNER_VERSION, RR_VERSION } from '../version.js';
+import { CliError } from './errors.js';
+import { resetCommand, workersCommand } from './rpc-commands.js';
+
+export { CliError };
 
 export interface GlobalOptions {
   config: string;
@@ -20,8 +24,6 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-/** Thrown for errors that should print one line and exit non-zero. */
-export class CliError extends Error {}
 
 const PID_FILE = '.pid';
 
@@ -124,6 +126,21 @@ export function buildProgram(): Command {
     .command('serve')
     .description('start the server')
     .action(async (_o, cmd: Command) => serve(cmd.optsWithGlobals<GlobalOptions>()));
+
+  program
+    .command('reset')
+    .description('restart the workers of the given plugins (all when none is given) without losing requests')
+    .argument('[plugins...]', 'plugin names, e.g. http')
+    .action(async (plugins: string[], _o, cmd: Command) => resetCommand(loadForCommand(cmd.optsWithGlobals<GlobalOptions>()), plugins));
+
+  program
+    .command('workers')
+    .description('show the worker table of the given plugins (all when none is given)')
+    .argument('[plugins...]', 'plugin names, e.g. http')
+    .option('-i, --interactive', 'refresh every second until Ctrl-C')
+    .action(async (plugins: string[], o: { interactive?: boolean }, cmd: Command) =>
+      workersCommand(loadForCommand(cmd.optsWithGlobals<GlobalOptions>()), plugins, Boolean(o.interactive)),
+    );
 
   program
     .command('stop')

@@ -1,0 +1,2 @@
+/** An error that the CLI prints as one line before exiting non-zero. */
+export class CliError extends Error {}
