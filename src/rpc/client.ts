@@ -1,6 +1,7 @@
 /** A goridge RPC client with the JSON codec, used by `rr reset`, `rr workers` and the tests. */
 import net from 'node:net';
-import { Flags, encodeFrame, FrameReader } from '../goridge/index.js';
+import { Flag as Flags, encodeFrame } from '../goridge/frame.js';
+import { FrameReader } from '../goridge/reader.js';
 import { parseRpcAddress } from './server.js';
 
 export class RpcError extends Error {}

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { Log } from '../pool/types.js';
-import { Flags, encodeFrame, FrameReader } from '../goridge/index.js';
+import { Flag as Flags, encodeFrame } from '../goridge/frame.js';
+import { FrameReader } from '../goridge/reader.js';
 
 export type RpcMethod = (arg: unknown) => unknown;
 
