@@ -1,7 +1,6 @@
 /** A goridge RPC client with the JSON codec, used by `rr reset`, `rr workers` and the tests. */
 import net from 'node:net';
-import { Flag as Flags, encodeFrame } from '../goridge/frame.js';
-import { FrameReader } from '../goridge/reader.js';
+import { Flag as Flags, FrameReader, decodeRpcFrame, encodeRpcFrame } from '../goridge/index.js';
 import { parseRpcAddress } from './server.js';
 
 export class RpcError extends Error {}
@@ -15,32 +14,30 @@ interface Pending {
 export class RpcClient {
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly reader = new FrameReader();
+  private readonly reader: FrameReader;
 
   private constructor(private readonly socket: net.Socket) {
+    this.reader = new FrameReader((frame) => {
+      const msg = decodeRpcFrame(frame);
+      const p = this.pending.get(msg.seq);
+      if (!p) return;
+      this.pending.delete(msg.seq);
+      const body = msg.body.toString('utf8');
+      if (msg.error) p.reject(new RpcError(body));
+      else {
+        try {
+          p.resolve(body === '' ? null : JSON.parse(body));
+        } catch {
+          p.reject(new RpcError(`rpc: ${p.method}: invalid JSON reply`));
+        }
+      }
+    }, 'rpc server');
     socket.on('data', (chunk: Buffer) => {
-      let frames;
       try {
-        frames = this.reader.push(chunk);
+        this.reader.push(chunk);
       } catch (err) {
         this.failAll(new RpcError(`rpc: bad frame from server: ${(err as Error).message}`));
         socket.destroy();
-        return;
-      }
-      for (const f of frames) {
-        const seq = f.options[0]!;
-        const p = this.pending.get(seq);
-        if (!p) continue;
-        this.pending.delete(seq);
-        const body = f.payload.subarray(f.options[1]!).toString('utf8');
-        if (f.flags & Flags.ERROR) p.reject(new RpcError(body));
-        else {
-          try {
-            p.resolve(body === '' ? null : JSON.parse(body));
-          } catch {
-            p.reject(new RpcError(`rpc: ${p.method}: invalid JSON reply`));
-          }
-        }
       }
     });
     socket.on('error', (err) => this.failAll(new RpcError(`rpc: ${err.message}`)));
@@ -69,8 +66,7 @@ export class RpcClient {
 
   call<T = unknown>(method: string, arg: unknown): Promise<T> {
     const seq = ++this.seq;
-    const m = Buffer.from(method);
-    this.socket.write(encodeFrame(Flags.JSON, [seq, m.length], [m, Buffer.from(JSON.stringify(arg))]));
+    this.socket.write(encodeRpcFrame(Flags.JSON, seq, method, Buffer.from(JSON.stringify(arg))));
     return new Promise<T>((resolve, reject) => this.pending.set(seq, { method, resolve: resolve as (v: unknown) => void, reject }));
   }
 

@@ -6,8 +6,7 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { Log } from '../pool/types.js';
-import { Flag as Flags, encodeFrame } from '../goridge/frame.js';
-import { FrameReader } from '../goridge/reader.js';
+import { Flag as Flags, FrameReader, decodeRpcFrame, encodeRpcFrame, type RpcMessage } from '../goridge/index.js';
 
 export type RpcMethod = (arg: unknown) => unknown;
 
@@ -70,34 +69,33 @@ export class RpcServer {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let frames;
+    const reader = new FrameReader((frame) => {
+      let msg: RpcMessage;
       try {
-        frames = reader.push(chunk);
+        msg = decodeRpcFrame(frame);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'rpc: malformed frame, closing the connection');
+        this.log.warn({ err: (err as Error).message }, 'rpc: malformed call, closing the connection');
         socket.destroy();
         return;
       }
-      for (const frame of frames) {
-        if (frame.options.length !== 2) {
-          this.log.warn({ options: frame.options.length }, 'rpc: a call frame needs exactly 2 options [seq, method length]; closing');
-          socket.destroy();
-          return;
-        }
-        void this.call(socket, frame.flags, frame.options[0]!, frame.options[1]!, frame.payload);
+      void this.call(socket, msg);
+    }, 'rpc client');
+    socket.on('data', (chunk: Buffer) => {
+      if (reader.failed) return;
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'rpc: malformed frame, closing the connection');
+        socket.destroy();
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
   }
 
-  private async call(socket: net.Socket, flags: number, seq: number, methodLength: number, payload: Buffer): Promise<void> {
-    const methodBytes = payload.subarray(0, methodLength);
-    const method = methodBytes.toString('utf8');
-    const body = payload.subarray(methodLength);
-    const codec = flags & Flags.JSON ? Flags.JSON : flags & Flags.RAW ? Flags.RAW : flags & ~Flags.ERROR & ~Flags.CONTROL;
+  private async call(socket: net.Socket, msg: RpcMessage): Promise<void> {
+    const { method, body } = msg;
+    const codec = msg.flags & Flags.JSON ? Flags.JSON : msg.flags & Flags.RAW ? Flags.RAW : msg.flags & ~(Flags.ERROR | Flags.CONTROL);
     let reply: Buffer;
     let replyFlags = codec;
     try {
@@ -124,8 +122,8 @@ export class RpcServer {
       reply = codec === Flags.RAW ? Buffer.from(result as Buffer) : Buffer.from(JSON.stringify(result ?? null));
     } catch (err) {
       replyFlags = codec | Flags.ERROR;
-      reply = Buffer.from((err as Error).message ?? String(err));
+      reply = Buffer.from(err instanceof Error ? err.message : String(err));
     }
-    if (!socket.destroyed) socket.write(encodeFrame(replyFlags, [seq, methodBytes.length], [methodBytes, reply]));
+    if (!socket.destroyed) socket.write(encodeRpcFrame(replyFlags, msg.seq, method, reply));
   }
 }
