@@ -1,0 +1,3 @@
+export * from './frame.js';
+export * from './reader.js';
+export * from './rpc.js';
