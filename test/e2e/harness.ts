@@ -1,6 +1,6 @@
 /** Starts the real `rr serve` CLI on a temp config and waits for it to answer; used by the end-to-end tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,12 +33,19 @@ export interface Served {
 }
 
 /** `yaml` may use {{PORT}}, {{FIXTURES}}, {{DIR}} placeholders. */
-export async function serve(yaml: string, options: { args?: string[]; env?: NodeJS.ProcessEnv; waitMs?: number } = {}): Promise<Served> {
+export async function serve(
+  yaml: string,
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; waitMs?: number; files?: Record<string, string> } = {},
+): Promise<Served> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'burner-e2e-'));
   const text = yaml.replaceAll('{{PORT}}', String(port)).replaceAll('{{FIXTURES}}', FIXTURES).replaceAll('{{DIR}}', dir);
   const file = path.join(dir, '.rr.yaml');
   writeFileSync(file, text);
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
   const child = spawn(process.execPath, [RR, 'serve', '-c', file, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,170 @@
+/**
+ * Acceptance of the operations issue through the real CLI: reset under load, graceful SIGTERM, rr workers,
+ * /health and /ready, metrics, reload.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { eventually, freePort, pidAlive, runRr, serve } from '../e2e/harness.js';
+
+function config(extra: string, workers = 2, pool = ''): string {
+  return `version: "3"
+rpc:
+  listen: tcp://127.0.0.1:{{RPC}}
+server:
+  command: "php {{FIXTURES}}/e2e/worker.php"
+  env:
+    MESSAGE_FILE: {{DIR}}/message.txt
+    SLOW_BOOT_FILE: {{DIR}}/slow-boot
+http:
+  address: 127.0.0.1:{{PORT}}
+  pool:
+    num_workers: ${workers}
+    allocate_timeout: 30s
+    destroy_timeout: 10s
+${pool}${extra}`;
+}
+
+async function withRpc(yaml: string): Promise<{ yaml: string; rpc: number }> {
+  const rpc = await freePort();
+  return { yaml: yaml.replaceAll('{{RPC}}', String(rpc)), rpc };
+}
+
+test('10 s of load with rr reset every second: 0 failed requests and the worker PIDs changed', async () => {
+  const { yaml } = await withRpc(config(''));
+  const s = await serve(yaml);
+  const cfg = path.join(s.dir, '.rr.yaml');
+  try {
+    const pids = new Set<number>();
+    let ok = 0;
+    const failures: string[] = [];
+    const until = Date.now() + 10_000;
+    const client = async () => {
+      while (Date.now() < until) {
+        try {
+          const res = await fetch(`${s.url}/load`);
+          const body = (await res.json()) as { pid: number };
+          if (res.status === 200) {
+            ok++;
+            pids.add(body.pid);
+          } else failures.push(`status ${res.status}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    };
+    const resets = (async () => {
+      let n = 0;
+      while (Date.now() < until - 500) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const r = await runRr(['reset', '-c', cfg]);
+        assert.equal(r.code, 0, `rr reset failed: ${r.stderr}`);
+        assert.match(r.stdout, /plugin reset: \[http\]/);
+        n++;
+      }
+      return n;
+    })();
+    const [, , , , resetCount] = await Promise.all([client(), client(), client(), client(), resets]);
+    assert.deepEqual(failures, [], 'no failed request');
+    assert.ok(ok > 50, `requests were served (${ok})`);
+    assert.ok(resetCount >= 5, `rr reset ran every second (${resetCount})`);
+    assert.ok(pids.size > 2 * 3, `worker PIDs changed across resets (${pids.size} distinct)`);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('SIGTERM during 50 slow requests: all complete with 200, new connections are refused, exit 0, no PHP left', async () => {
+  const { yaml } = await withRpc(config('', 50, ''));
+  const s = await serve(yaml, { waitMs: 60_000 });
+  const workerPids = ((await (await fetch(`${s.url}/pid`)).json()) as { pid: number }).pid;
+  const r = await runRr(['workers', '-c', path.join(s.dir, '.rr.yaml')]);
+  const allPids = [...r.stdout.matchAll(/^\| (\d+) /gm)].map((m) => Number(m[1]));
+  assert.equal(allPids.length, 50);
+  assert.ok(allPids.includes(workerPids));
+  const inflight = Array.from({ length: 50 }, () => fetch(`${s.url}/sleep?s=1`).then(async (res) => ({ status: res.status, body: await res.text() })));
+  await new Promise((res) => setTimeout(res, 300));
+  s.child.kill('SIGTERM');
+  await new Promise((res) => setTimeout(res, 200));
+  await assert.rejects(fetch(`${s.url}/late`), 'a new connection is refused while draining');
+  const results = await Promise.all(inflight);
+  for (const r of results) assert.deepEqual(r, { status: 200, body: 'slept' });
+  assert.equal(await s.stop(), 0);
+  for (const pid of allPids) assert.ok(await eventually(() => !pidAlive(pid), 5000), `worker ${pid} is gone`);
+});
+
+test('rr workers prints one row per worker with real memory; /ready and /health follow worker availability', async () => {
+  const status = await freePort();
+  const { yaml } = await withRpc(config(`status:\n  address: 127.0.0.1:${status}\n`, 1));
+  const s = await serve(yaml);
+  const health = (p: string) => fetch(`http://127.0.0.1:${status}${p}`);
+  try {
+    const r = await runRr(['workers', '-c', path.join(s.dir, '.rr.yaml')]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = [...r.stdout.matchAll(/^\| (\d+) +\| (\w+) +\| (\d+) +\| ([\d.]+) (B|KB|MB|GB) +\|/gm)];
+    assert.equal(rows.length, 1, r.stdout);
+    assert.equal(rows[0]![2], 'ready');
+    assert.ok(rows[0]![5] === 'MB' && Number(rows[0]![4]) > 1, `real memory figure: ${rows[0]![4]} ${rows[0]![5]}`);
+
+    const ok = await health('/health?plugin=http');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), [{ plugin_name: 'http', error_message: '', status_code: 200 }]);
+
+    // The only worker is busy: not ready, but healthy.
+    const busy = fetch(`${s.url}/sleep?s=2`);
+    assert.ok(await eventually(async () => (await health('/ready')).status === 503));
+    assert.equal((await health('/health')).status, 200);
+    await busy;
+
+    // The worker dies and its replacement boots slowly: no worker is ready or working → /health is 503.
+    writeFileSync(path.join(s.dir, 'slow-boot'), '');
+    await fetch(`${s.url}/exit`);
+    assert.ok(await eventually(async () => (await health('/health')).status === 503, 5000), '/health flips to 503');
+    rmSync(path.join(s.dir, 'slow-boot'));
+    assert.ok(await eventually(async () => (await health('/health')).status === 200, 10_000), '/health recovers');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a scrape of /metrics after N requests shows rr_http_request_total summing to N', async () => {
+  const metrics = await freePort();
+  const { yaml } = await withRpc(config(`metrics:\n  address: 127.0.0.1:${metrics}\n`));
+  const s = await serve(yaml);
+  try {
+    const N = 37;
+    for (let i = 0; i < N - 2; i++) assert.equal((await fetch(`${s.url}/m?i=${i}`)).status, 200);
+    assert.equal((await fetch(`${s.url}/error`)).status, 500);
+    assert.equal((await fetch(`${s.url}/error`)).status, 500);
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    const counts = [...text.matchAll(/^rr_http_request_total\{status="(\d+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])] as const);
+    assert.equal(counts.reduce((sum, [, n]) => sum + n, 0), N);
+    assert.deepEqual(Object.fromEntries(counts), { 200: N - 2, 500: 2 });
+    assert.match(text, /^rr_http_total_workers 2$/m);
+    assert.match(text, /^rr_http_worker_memory_bytes\{pid="\d+"\} [1-9]\d+$/m);
+    assert.match(text, /^process_resident_memory_bytes /m);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('editing a watched file changes the next response without a manual restart', async () => {
+  const { yaml } = await withRpc(
+    config(`reload:\n  interval: 200ms\n  patterns: [".php", ".txt"]\n  services:\n    http:\n      dirs: ["{{DIR}}/watched"]\n`, 1).replace(
+      'MESSAGE_FILE: {{DIR}}/message.txt',
+      'MESSAGE_FILE: {{DIR}}/watched/message.txt',
+    ),
+  );
+  const s = await serve(yaml, { files: { 'watched/message.txt': 'first version' } });
+  try {
+    assert.equal(await (await fetch(`${s.url}/message`)).text(), 'first version');
+    writeFileSync(path.join(s.dir, 'watched/message.txt'), 'second version');
+    assert.ok(
+      await eventually(async () => (await (await fetch(`${s.url}/message`)).text()) === 'second version', 15_000),
+      'the new file content is served after the automatic reset',
+    );
+  } finally {
+    await s.stop();
+  }
+});
