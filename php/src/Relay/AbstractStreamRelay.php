@@ -1,0 +1,119 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Relay;
+
+use Burner\Frame;
+
+/**
+ * Frame I/O over PHP stream resources: exact reads that loop over short reads,
+ * and whole-frame writes that loop over partial writes.
+ */
+abstract class AbstractStreamRelay implements RelayInterface
+{
+    /** @return resource */
+    abstract protected function input();
+
+    /** @return resource */
+    abstract protected function output();
+
+    public function send(string $frameBytes): void
+    {
+        $out = $this->output();
+        $total = \strlen($frameBytes);
+        $written = @\fwrite($out, $frameBytes);
+        if ($written === $total) {
+            return;
+        }
+        $done = $written === false ? 0 : $written;
+        $stalls = 0;
+        while ($done < $total) {
+            if ($written === false) {
+                throw new RelayException($this->describe() . ': write failed (' . $this->lastError() . ')');
+            }
+            if ($written === 0) {
+                // Non-blocking stream with a full buffer: wait until it drains instead of spinning.
+                $r = null;
+                $w = [$out];
+                $e = null;
+                if (@\stream_select($r, $w, $e, 1) === 0 && ++$stalls > 60) {
+                    throw new RelayException($this->describe() . ': write stalled for 60 s');
+                }
+            } else {
+                $stalls = 0;
+            }
+            $written = @\fwrite($out, \substr($frameBytes, $done));
+            if ($written !== false) {
+                $done += $written;
+            }
+        }
+    }
+
+    public function receive(): Frame
+    {
+        return Frame::read(fn (int $n): string => $this->readExactly($n));
+    }
+
+    public function hasFrame(float $timeout = 0.0): bool
+    {
+        $r = [$this->input()];
+        $w = null;
+        $e = null;
+        $sec = (int) $timeout;
+        $usec = (int) (($timeout - $sec) * 1_000_000);
+
+        return (int) @\stream_select($r, $w, $e, $sec, $usec) > 0;
+    }
+
+    protected function readExactly(int $length): string
+    {
+        $in = $this->input();
+        $buffer = '';
+        $missing = $length;
+        while ($missing > 0) {
+            $chunk = @\fread($in, $missing);
+            if ($chunk === false || $chunk === '') {
+                if (\feof($in)) {
+                    throw new RelayException(\sprintf(
+                        '%s: peer closed the relay (%d of %d bytes read)',
+                        $this->describe(),
+                        $length - $missing,
+                        $length,
+                    ));
+                }
+                if ($chunk === false) {
+                    throw new RelayException($this->describe() . ': read failed (' . $this->lastError() . ')');
+                }
+                $meta = \stream_get_meta_data($in);
+                if ($meta['timed_out']) {
+                    throw new RelayException($this->describe() . ': read timed out');
+                }
+                if (!$meta['blocked']) {
+                    // Non-blocking stream with nothing buffered yet: sleep in select, not in a busy loop.
+                    $r = [$in];
+                    $w = null;
+                    $e = null;
+                    @\stream_select($r, $w, $e, 1);
+                }
+                continue;
+            }
+            $buffer .= $chunk;
+            $missing -= \strlen($chunk);
+        }
+
+        return $buffer;
+    }
+
+    protected function describe(): string
+    {
+        return static::class;
+    }
+
+    private function lastError(): string
+    {
+        $error = \error_get_last();
+
+        return $error['message'] ?? 'unknown error';
+    }
+}

@@ -1,0 +1,65 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Relay;
+
+/**
+ * Frames over two streams: by default STDIN (server → worker) and STDOUT (worker → server), the `pipes` relay.
+ * Any pair of streams works, e.g. both ends of stream_socket_pair() in tests.
+ */
+final class StreamRelay extends AbstractStreamRelay
+{
+    /** @var resource */
+    private $in;
+    /** @var resource */
+    private $out;
+
+    /**
+     * @param resource $in
+     * @param resource $out
+     */
+    public function __construct($in, $out)
+    {
+        if (!\is_resource($in) || \get_resource_type($in) !== 'stream') {
+            throw new \InvalidArgumentException('StreamRelay: the input must be a stream resource');
+        }
+        if (!\is_resource($out) || \get_resource_type($out) !== 'stream') {
+            throw new \InvalidArgumentException('StreamRelay: the output must be a stream resource');
+        }
+        $this->in = $in;
+        $this->out = $out;
+    }
+
+    /** The `pipes` relay of a worker process: read STDIN, write STDOUT. */
+    public static function pipes(): self
+    {
+        $in = \defined('STDIN') ? \STDIN : \fopen('php://stdin', 'rb');
+        $out = \defined('STDOUT') ? \STDOUT : \fopen('php://stdout', 'wb');
+        if ($in === false || $out === false) {
+            throw new RelayException('cannot open php://stdin / php://stdout');
+        }
+
+        return new self($in, $out);
+    }
+
+    public function close(): void
+    {
+        // The streams belong to the caller (STDIN/STDOUT belong to PHP): never close them here.
+    }
+
+    protected function input()
+    {
+        return $this->in;
+    }
+
+    protected function output()
+    {
+        return $this->out;
+    }
+
+    protected function describe(): string
+    {
+        return 'pipes relay';
+    }
+}

@@ -1,0 +1,220 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Worker;
+
+use Burner\Frame;
+use Burner\Relay\Relay;
+use Burner\Relay\RelayInterface;
+
+/**
+ * The worker side of the RoadRunner/Burner protocol:
+ *
+ *     $worker = Worker::create();
+ *     while ($payload = $worker->waitPayload()) {
+ *         $worker->respond(new Payload('', 'hello ' . $payload->body));
+ *     }
+ */
+final class Worker
+{
+    private const STOP_HEADER = '{"stop":true}';
+
+    private readonly ?OutputInterceptor $interceptor;
+    /** A STREAM frame was sent and the frame that ends the stream was not sent yet. */
+    private bool $streaming = false;
+    private bool $streamStopped = false;
+    /** The server sent {"stop":true} while we were busy streaming. */
+    private bool $stopRequested = false;
+
+    /**
+     * @param OutputInterceptor|bool $interceptOutput true: divert echo/print to STDERR (the default, required for
+     *                                                 the pipes relay); false: leave output alone; or your own interceptor
+     */
+    public function __construct(
+        private readonly RelayInterface $relay,
+        OutputInterceptor|bool $interceptOutput = true,
+    ) {
+        $this->interceptor = match (true) {
+            $interceptOutput instanceof OutputInterceptor => $interceptOutput,
+            $interceptOutput => new OutputInterceptor(),
+            default => null,
+        };
+        if ($this->interceptor !== null) {
+            $this->interceptor->armBetweenRequests();
+            // PHP CLI prints notices/warnings to STDOUT when display_errors is on; STDERR is the only safe place.
+            $display = \strtolower((string) \ini_get('display_errors'));
+            if ($display !== '' && $display !== '0' && $display !== 'off' && $display !== 'stderr') {
+                \ini_set('display_errors', 'stderr');
+            }
+        }
+    }
+
+    /**
+     * A worker on the relay named by RR_RELAY (`pipes` when unset), with output interception.
+     */
+    public static function create(bool $interceptOutput = true): self
+    {
+        return new self(Relay::create(Environment::get('RR_RELAY') ?? Relay::PIPES), $interceptOutput);
+    }
+
+    public function getRelay(): RelayInterface
+    {
+        return $this->relay;
+    }
+
+    public function getOutputInterceptor(): ?OutputInterceptor
+    {
+        return $this->interceptor;
+    }
+
+    /**
+     * Waits for the next payload. Answers the PID handshake on the way (the server sends it right after spawning,
+     * and this is the first read), and returns null when the server asks the worker to stop.
+     */
+    public function waitPayload(): ?Payload
+    {
+        $this->interceptor?->armBetweenRequests();
+        $this->streaming = false;
+        $this->streamStopped = false;
+        if ($this->stopRequested) {
+            return null;
+        }
+
+        while (true) {
+            $frame = $this->relay->receive();
+
+            if ($frame->hasFlag(Frame::CONTROL)) {
+                if ($this->handleControl($frame)) {
+                    return null;
+                }
+                continue;
+            }
+            if ($frame->byte10 & (Frame::STOP | Frame::PONG)) {
+                // Leftovers of a finished stream (a STOP that crossed our last chunk, a late PONG).
+                continue;
+            }
+            if ($frame->options === []) {
+                return new Payload('', $frame->payload, $frame->flags, false);
+            }
+
+            $headerLength = $frame->options[0];
+            if ($headerLength > \strlen($frame->payload)) {
+                throw new WorkerException(\sprintf(
+                    'bad payload frame: context length %d exceeds payload length %d',
+                    $headerLength,
+                    \strlen($frame->payload),
+                ));
+            }
+
+            return new Payload(
+                \substr($frame->payload, 0, $headerLength),
+                \substr($frame->payload, $headerLength),
+                $frame->flags,
+                $frame->hasStreamBit(Frame::STREAM),
+            );
+        }
+    }
+
+    /**
+     * Sends a response payload.
+     *
+     * @param int  $codec  frame flags, e.g. Frame::CODEC_PROTO for an http.v1.Response header
+     * @param bool $stream true: more frames of this response follow (STREAM bit)
+     */
+    public function respond(Payload $payload, int $codec = 0, bool $stream = false): void
+    {
+        $this->interceptor?->armDuringRequest();
+        if ($this->streaming && !$this->streamStopped) {
+            $this->pollStreamStop();
+        }
+        $this->relay->send(Frame::packFrame(
+            $payload->header . $payload->body,
+            $codec,
+            [\strlen($payload->header)],
+            $stream ? Frame::STREAM : 0,
+        ));
+        $this->streaming = $stream;
+        if (!$stream) {
+            $this->streamStopped = false;
+        }
+    }
+
+    /**
+     * Whether the server cancelled the response being streamed (the HTTP client went away). The server drains
+     * frames until one without STREAM arrives, so the producer should stop and send a final frame.
+     */
+    public function isStreamStopped(): bool
+    {
+        if ($this->streaming && !$this->streamStopped) {
+            $this->pollStreamStop();
+        }
+
+        return $this->streamStopped;
+    }
+
+    /**
+     * Reports a soft error for the current request: the server answers it with an error (HTTP 500) and keeps
+     * this worker.
+     */
+    public function error(string $message): void
+    {
+        $this->interceptor?->armDuringRequest();
+        $this->relay->send(Frame::packFrame($message, Frame::ERROR));
+        $this->streaming = false;
+        $this->streamStopped = false;
+    }
+
+    /**
+     * Asks the server to replace this worker. Call it instead of responding: the server retries the current
+     * request on another worker and stops this one; keep calling waitPayload() until it returns null.
+     */
+    public function stop(): void
+    {
+        $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
+        $this->streaming = false;
+    }
+
+    /** @return bool true when the server asked us to stop */
+    private function handleControl(Frame $frame): bool
+    {
+        try {
+            $message = \json_decode($frame->payload, true, 4, \JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw new WorkerException('invalid control frame from the server: ' . $e->getMessage(), 0, $e);
+        }
+        if (!\is_array($message)) {
+            throw new WorkerException('invalid control frame from the server: ' . $frame->payload);
+        }
+        if (!empty($message['stop'])) {
+            return true;
+        }
+        if (!empty($message['pid'])) {
+            $this->relay->send(Frame::packFrame(
+                \json_encode(['pid' => \getmypid()], \JSON_THROW_ON_ERROR),
+                Frame::CONTROL,
+            ));
+        }
+
+        return false;
+    }
+
+    private function pollStreamStop(): void
+    {
+        while ($this->relay->hasFrame(0.0)) {
+            $frame = $this->relay->receive();
+            if ($frame->hasStreamBit(Frame::STOP)) {
+                $this->streamStopped = true;
+
+                return;
+            }
+            if ($frame->hasFlag(Frame::CONTROL) && $this->handleControl($frame)) {
+                // A stop request in the middle of a stream: end the stream, then leave the loop.
+                $this->stopRequested = true;
+                $this->streamStopped = true;
+
+                return;
+            }
+        }
+    }
+}
