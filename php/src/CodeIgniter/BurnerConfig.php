@@ -1,0 +1,50 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\CodeIgniter;
+
+/**
+ * The bridge's settings: app/Config/Burner.php (written by `spark burner:init`) when the app has it, defaults
+ * otherwise. Read once at boot.
+ */
+final class BurnerConfig
+{
+    /** Services kept across requests; everything else is rebuilt for every request. Lower-case names. */
+    public const DEFAULT_PERSISTENT = ['autoloader', 'locator', 'exceptions', 'commands', 'cache', 'superglobals'];
+
+    /** @var list<string> */
+    public array $persistentServices = self::DEFAULT_PERSISTENT;
+    public bool $gcCollectCycles = true;
+    /** 'ping': check each open connection before a request and reconnect if it is gone; 'always'; 'never'. */
+    public string $dbReconnect = 'ping';
+    /** Close every DB connection after each request (CI reopens lazily). */
+    public bool $dbCloseAfterRequest = false;
+    /** Log output the app echoed outside CI's buffers (it never reaches the client, see Kernel). */
+    public bool $logStrayOutput = true;
+
+    public static function fromApp(): self
+    {
+        $config = new self();
+        $app = class_exists(\Config\Burner::class) ? new \Config\Burner() : null;
+        if ($app === null) {
+            return $config;
+        }
+        if (isset($app->persistentServices) && is_array($app->persistentServices)) {
+            $config->persistentServices = array_values(array_unique(array_map(
+                static fn ($name) => strtolower((string) $name),
+                [...self::DEFAULT_PERSISTENT, ...$app->persistentServices],
+            )));
+        }
+        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput'] as $flag) {
+            if (isset($app->{$flag})) {
+                $config->{$flag} = (bool) $app->{$flag};
+            }
+        }
+        if (isset($app->dbReconnect) && in_array($app->dbReconnect, ['ping', 'always', 'never'], true)) {
+            $config->dbReconnect = $app->dbReconnect;
+        }
+
+        return $config;
+    }
+}

@@ -1,0 +1,94 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\CodeIgniter;
+
+/**
+ * PHP's session module keeps its id between requests of a long-lived process, and cannot send its cookie from the
+ * CLI SAPI. Before every request the id is set from THIS request's cookie or cleared (so PHP makes a new one):
+ * no request can ever continue the previous client's session. After the request the session is written and
+ * closed, and the cookie is sent whenever the id is new or was regenerated.
+ */
+final class SessionBridge
+{
+    private string $requestId = '';
+
+    public function __construct(private string $cookieName)
+    {
+    }
+
+    /** @param array<string, string> $cookies the request's cookies */
+    public function begin(array $cookies): void
+    {
+        if (session_status() === PHP_SESSION_ACTIVE) {
+            session_write_close();
+        }
+        unset($_SESSION);
+        $id = (string) ($cookies[$this->cookieName] ?? '');
+        // PHP accepts only these characters in an id; anything else is treated as no session at all.
+        if ($id !== '' && preg_match('/^[A-Za-z0-9,-]{1,256}$/', $id) !== 1) {
+            $id = '';
+        }
+        session_id($id);
+        $this->requestId = $id;
+    }
+
+    /** Writes the session, adds its cookie to the reply when needed, and leaves no id behind. */
+    public function finish(Reply $reply): void
+    {
+        if (session_status() === PHP_SESSION_ACTIVE) {
+            $id = (string) session_id();
+            $name = session_name() ?: $this->cookieName;
+            session_write_close();
+            if ($id !== '' && $id !== $this->requestId && ! self::hasCookie($reply, $name)) {
+                $reply->addHeader('Set-Cookie', self::cookieLine($name, $id));
+            }
+        }
+        unset($_SESSION);
+        session_id('');
+        $this->requestId = '';
+    }
+
+    private static function hasCookie(Reply $reply, string $name): bool
+    {
+        foreach ($reply->headers as $header => $values) {
+            if (strcasecmp($header, 'Set-Cookie') !== 0) {
+                continue;
+            }
+            foreach ($values as $line) {
+                if (str_starts_with($line, $name . '=')) {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /** The cookie PHP itself would send, from the parameters CI configured (session_set_cookie_params). */
+    private static function cookieLine(string $name, string $id): string
+    {
+        $p = session_get_cookie_params();
+        $line = $name . '=' . rawurlencode($id);
+        $lifetime = (int) ($p['lifetime'] ?? 0);
+        if ($lifetime > 0) {
+            $line .= '; expires=' . gmdate('D, d M Y H:i:s', time() + $lifetime) . ' GMT; Max-Age=' . $lifetime;
+        }
+        $line .= '; path=' . (($p['path'] ?? '') !== '' ? $p['path'] : '/');
+        if (($p['domain'] ?? '') !== '') {
+            $line .= '; domain=' . $p['domain'];
+        }
+        if (! empty($p['secure'])) {
+            $line .= '; secure';
+        }
+        if (! empty($p['httponly'])) {
+            $line .= '; HttpOnly';
+        }
+        if (($p['samesite'] ?? '') !== '') {
+            $line .= '; SameSite=' . $p['samesite'];
+        }
+
+        return $line;
+    }
+}

@@ -1,0 +1,46 @@
+<?php
+
+/**
+ * Test driver: boots the Burner CodeIgniter Kernel on an app in THIS process (as the worker does) and serves a list
+ * of requests in sequence, writing one JSON reply per request. Used by KernelTest, which runs it as a subprocess
+ * because booting CodeIgniter defines global constants and functions.
+ *
+ *   php drive.php <app-root> <requests.json> <replies.json>
+ */
+
+declare(strict_types=1);
+
+[, $appRoot, $in, $out] = $argv;
+require $appRoot . '/vendor/autoload.php';
+
+use Burner\CodeIgniter\Kernel;
+use Burner\Http\Request;
+
+$kernel = Kernel::boot($appRoot);
+$replies = [];
+foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as $spec) {
+    $r = new Request();
+    $r->method = $spec['method'] ?? 'GET';
+    $r->uri = $spec['uri'];
+    $r->remoteAddr = '127.0.0.1';
+    $r->headers = $spec['headers'] ?? [];
+    $r->cookies = $spec['cookies'] ?? [];
+    $r->rawQuery = (string) (parse_url($r->uri, PHP_URL_QUERY) ?? '');
+    parse_str($r->rawQuery, $r->query);
+    $r->body = $spec['body'] ?? '';
+    $r->parsed = isset($spec['parsedBody']) || isset($spec['uploads']);
+    $r->parsedBody = $spec['parsedBody'] ?? [];
+    $r->uploads = $spec['uploads'] ?? [];
+    $reply = $kernel->handle($r);
+    $entry = ['status' => $reply->status, 'headers' => $reply->headers, 'body' => base64_encode($reply->body)];
+    $kernel->afterResponse();
+    $entry['after'] = [
+        'session_id' => session_id(),
+        'session_status' => session_status(),
+        'get' => $_GET, 'post' => $_POST, 'cookie' => $_COOKIE, 'files' => $_FILES,
+        'services' => array_keys((static fn () => static::$instances)->bindTo(null, \CodeIgniter\Config\BaseService::class)()),
+        'ob_level' => ob_get_level(),
+    ];
+    $replies[] = $entry;
+}
+file_put_contents($out, json_encode($replies, JSON_PRETTY_PRINT | JSON_INVALID_UTF8_SUBSTITUTE));

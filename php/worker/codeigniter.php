@@ -1,0 +1,97 @@
+<?php
+
+/**
+ * Burner worker for CodeIgniter 4 applications.
+ *
+ * The server runs it with the application root as working directory (the .rr.yaml written by
+ * `php spark burner:init` does: `php vendor/burner/burner/worker/codeigniter.php`); BURNER_APP_ROOT overrides that.
+ * CodeIgniter boots once; then each request is served by Burner\CodeIgniter\Kernel and the state is reset.
+ *
+ * A fatal error ends this worker only: the waiting request is answered 500 here when the relay still works, and
+ * the server's pool starts a replacement.
+ */
+
+declare(strict_types=1);
+
+use Burner\CodeIgniter\ErrorPages;
+use Burner\CodeIgniter\Kernel;
+use Burner\Http\HttpWorker;
+
+$appRoot = getenv('BURNER_APP_ROOT') ?: getcwd();
+if ($appRoot === false || ! is_file($appRoot . '/app/Config/Paths.php')) {
+    fwrite(STDERR, "burner: no CodeIgniter 4 application in '" . ($appRoot ?: '?') . "' (run the worker from the app root, or set BURNER_APP_ROOT)\n");
+    exit(1);
+}
+$appRoot = realpath($appRoot);
+
+if (is_file($appRoot . '/vendor/autoload.php')) {
+    require_once $appRoot . '/vendor/autoload.php';
+}
+if (! class_exists(HttpWorker::class)) {
+    // Not installed through composer (e.g. run from a checkout): load Burner\ from this package.
+    spl_autoload_register(static function (string $class): void {
+        if (str_starts_with($class, 'Burner\\')) {
+            $file = __DIR__ . '/../src/' . str_replace('\\', '/', substr($class, 7)) . '.php';
+            if (is_file($file)) {
+                require $file;
+            }
+        }
+    });
+}
+
+/** @var HttpWorker|null $httpWorker */
+$httpWorker = null;
+/** @var Kernel|null $kernel */
+$kernel = null;
+
+// Registered before CodeIgniter boots, so it runs before CI's own shutdown handler (which would print an error
+// page to STDOUT, the relay, and exit).
+register_shutdown_function(static function () use (&$httpWorker, &$kernel): void {
+    $error = error_get_last();
+    $fatal = $error !== null && in_array($error['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_PARSE, E_RECOVERABLE_ERROR], true);
+    if ($fatal) {
+        fwrite(STDERR, sprintf("[burner] fatal error, worker exits: %s in %s:%d\n", $error['message'], $error['file'], $error['line']));
+        if ($httpWorker !== null && $kernel !== null && $kernel->inRequest()) {
+            try {
+                while (ob_get_level() > 0) {
+                    ob_end_clean();
+                }
+                $httpWorker->respond(500, "Internal Server Error\n", ['Content-Type' => ['text/plain; charset=UTF-8']]);
+            } catch (Throwable) {
+                // the server answers 500 itself when the worker dies mid-request
+            }
+        }
+    }
+    // Whatever runs after this (CI's shutdown handler) must not write to STDOUT.
+    ob_start(static fn (): string => '');
+});
+
+$httpWorker = HttpWorker::create();
+
+try {
+    $kernel = Kernel::boot($appRoot);
+} catch (Throwable $e) {
+    ErrorPages::logToStderr($e);
+    fwrite(STDERR, "burner: CodeIgniter failed to boot in {$appRoot}\n");
+    exit(1);
+}
+
+while (true) {
+    try {
+        $request = $httpWorker->waitRequest();
+    } catch (Throwable $e) {
+        ErrorPages::logToStderr($e);
+        break;
+    }
+    if ($request === null) {
+        break;
+    }
+
+    $reply = $kernel->handle($request);
+    try {
+        $httpWorker->respond($reply->status, $reply->body, $reply->headers);
+    } catch (Throwable $e) {
+        ErrorPages::logToStderr($e);
+    }
+    $kernel->afterResponse();
+}
