@@ -1,0 +1,3 @@
+export { createPool, StaticPool } from './pool.js';
+export { WorkerProcess, WorkerStartError, STATE_NAMES } from './process.js';
+export * from './types.js';
