@@ -1,0 +1,162 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Tests\Worker;
+
+use Burner\Frame;
+use Burner\Relay\StreamRelay;
+use Burner\Worker\Environment;
+use Burner\Worker\Payload;
+use Burner\Worker\Worker;
+use Burner\Worker\WorkerException;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * The worker loop in-process over stream_socket_pair(): one end is the worker's relay, the test writes and
+ * reads raw frames on the other.
+ */
+final class WorkerTest extends TestCase
+{
+    /** @var resource */
+    private $server;
+    /** @var resource */
+    private $client;
+    private StreamRelay $serverSide;
+    private Worker $worker;
+
+    protected function setUp(): void
+    {
+        [$this->server, $this->client] = \stream_socket_pair(\STREAM_PF_UNIX, \STREAM_SOCK_STREAM, \STREAM_IPPROTO_IP);
+        $this->serverSide = new StreamRelay($this->server, $this->server);
+        // No output interception here: PHPUnit owns this process's output buffers.
+        $this->worker = new Worker(new StreamRelay($this->client, $this->client), false);
+    }
+
+    protected function tearDown(): void
+    {
+        \fclose($this->server);
+        \fclose($this->client);
+    }
+
+    private function serverSends(string $payload, int $flags = 0, array $options = [], int $byte10 = 0): void
+    {
+        $this->serverSide->send(Frame::packFrame($payload, $flags, $options, $byte10));
+    }
+
+    public function testHandshakeIsAnsweredLazilyThenPayloadThenStop(): void
+    {
+        $this->serverSends('{"pid":12345}', Frame::CONTROL | Frame::CODEC_JSON);
+        $this->serverSends('ctx' . 'body', Frame::CODEC_PROTO, [3]);
+
+        $payload = $this->worker->waitPayload();
+        self::assertNotNull($payload);
+        self::assertSame('ctx', $payload->header);
+        self::assertSame('body', $payload->body);
+        self::assertSame(Frame::CODEC_PROTO, $payload->flags);
+        self::assertFalse($payload->stream);
+
+        $pid = $this->serverSide->receive();
+        self::assertSame(Frame::CONTROL, $pid->flags, 'PHP answers with CONTROL only');
+        self::assertSame([], $pid->options);
+        self::assertSame(['pid' => \getmypid()], \json_decode($pid->payload, true));
+
+        $this->worker->respond(new Payload('hdr', 'out'), Frame::CODEC_PROTO);
+        $reply = $this->serverSide->receive();
+        self::assertSame('hdrout', $reply->payload);
+        self::assertSame([3], $reply->options);
+        self::assertSame(Frame::CODEC_PROTO, $reply->flags);
+        self::assertSame(0, $reply->byte10);
+
+        $this->serverSends('{"stop":true}', Frame::CONTROL | Frame::CODEC_JSON);
+        self::assertNull($this->worker->waitPayload());
+        self::assertFalse($this->serverSide->hasFrame(), 'the worker sends nothing in reply to stop');
+    }
+
+    public function testEmptyHeaderAndEmptyBody(): void
+    {
+        $this->serverSends('x', 0, [0]);
+        $payload = $this->worker->waitPayload();
+        self::assertSame('', $payload->header);
+        self::assertSame('x', $payload->body);
+        $this->worker->respond(new Payload());
+        $reply = $this->serverSide->receive();
+        self::assertSame([0], $reply->options);
+        self::assertSame('', $reply->payload);
+    }
+
+    public function testHeaderLengthBeyondThePayloadIsAnError(): void
+    {
+        $this->serverSends('abc', 0, [10]);
+        $this->expectException(WorkerException::class);
+        $this->expectExceptionMessage('context length 10 exceeds payload length 3');
+        $this->worker->waitPayload();
+    }
+
+    public function testInvalidControlFrameIsAnError(): void
+    {
+        $this->serverSends('not json', Frame::CONTROL);
+        $this->expectException(WorkerException::class);
+        $this->worker->waitPayload();
+    }
+
+    public function testStreamChunksAndCancellation(): void
+    {
+        $this->serverSends('', 0, [0]);
+        $this->worker->waitPayload();
+
+        $this->worker->respond(new Payload('h', 'chunk1'), Frame::CODEC_PROTO, true);
+        self::assertFalse($this->worker->isStreamStopped());
+        $first = $this->serverSide->receive();
+        self::assertSame(Frame::STREAM, $first->byte10);
+        self::assertSame(Frame::CODEC_PROTO, $first->flags);
+
+        // The client went away: the server sends STOP and drains until a frame without STREAM.
+        $this->serverSends('', 0, [], Frame::STOP);
+        self::assertTrue($this->worker->isStreamStopped());
+        $this->worker->respond(new Payload('h', ''), Frame::CODEC_PROTO, false);
+        $last = $this->serverSide->receive();
+        self::assertSame(0, $last->byte10);
+        self::assertFalse($this->worker->isStreamStopped(), 'the flag ends with the stream');
+
+        // The next request is unaffected.
+        $this->serverSends('', 0, [0]);
+        self::assertNotNull($this->worker->waitPayload());
+    }
+
+    public function testStopDuringAStreamEndsTheLoopAfterTheStream(): void
+    {
+        $this->serverSends('', 0, [0]);
+        $this->worker->waitPayload();
+        $this->worker->respond(new Payload('', 'a'), 0, true);
+        $this->serverSends('{"stop":true}', Frame::CONTROL | Frame::CODEC_JSON);
+        self::assertTrue($this->worker->isStreamStopped());
+        $this->worker->respond(new Payload('', ''), 0, false);
+        self::assertNull($this->worker->waitPayload());
+    }
+
+    public function testErrorFrame(): void
+    {
+        $this->worker->error('something failed');
+        $frame = $this->serverSide->receive();
+        self::assertSame(Frame::ERROR, $frame->flags);
+        self::assertSame([], $frame->options);
+        self::assertSame('something failed', $frame->payload);
+    }
+
+    public function testEnvironmentLookupOrder(): void
+    {
+        try {
+            \putenv('BURNER_T=from-getenv');
+            self::assertSame('from-getenv', Environment::get('BURNER_T'));
+            $_SERVER['BURNER_T'] = 'from-server';
+            self::assertSame('from-server', Environment::get('BURNER_T'));
+            $_ENV['BURNER_T'] = 'from-env';
+            self::assertSame('from-env', Environment::get('BURNER_T'));
+            self::assertSame('dflt', Environment::get('BURNER_UNSET_' . \getmypid(), 'dflt'));
+        } finally {
+            \putenv('BURNER_T');
+            unset($_ENV['BURNER_T'], $_SERVER['BURNER_T']);
+        }
+    }
+}
