@@ -24,7 +24,9 @@ final class ErrorPages
      */
     public function render(Throwable $e, object $request, object $response): object
     {
-        self::logToStderr($e);
+        if (! $e instanceof \CodeIgniter\Exceptions\PageNotFoundException) {
+            self::logToStderr($e); // a 404 is an answer, not a failure
+        }
 
         $exceptions = \Config\Services::exceptions();
         [$status] = (fn (Throwable $e) => $this->determineCodes($e))->call($exceptions, $e);

@@ -1,0 +1,65 @@
+<?php
+
+namespace Config;
+
+use CodeIgniter\Config\BaseConfig;
+
+/**
+ * Burner: settings of the CodeIgniter worker bridge (written by `php spark burner:init`).
+ * The server itself is configured in .rr.yaml.
+ */
+class Burner extends BaseConfig
+{
+    /**
+     * The server driver (only RoadRunner-compatible Burner for now).
+     *
+     * @var string
+     */
+    public $driver = '{{driver}}';
+
+    /**
+     * Services kept from one request to the next, in addition to the built-in list (autoloader, locator,
+     * exceptions, commands, cache, superglobals). Every other shared service is rebuilt for each request.
+     * Only add services that hold no per-request state.
+     *
+     * @var list<string>
+     */
+    public $persistentServices = [];
+
+    /**
+     * Run gc_collect_cycles() after each request.
+     *
+     * @var bool
+     */
+    public $gcCollectCycles = true;
+
+    /**
+     * Database connections opened by earlier requests: 'ping' checks them before each request and reconnects
+     * the ones that went away, 'always' reconnects them, 'never' leaves them alone.
+     *
+     * @var string
+     */
+    public $dbReconnect = 'ping';
+
+    /**
+     * Close every database connection after each request instead (CodeIgniter reopens it when needed).
+     *
+     * @var bool
+     */
+    public $dbCloseAfterRequest = false;
+
+    /**
+     * Log (to the server log) output that was echoed outside CodeIgniter's output buffer.
+     *
+     * @var bool
+     */
+    public $logStrayOutput = true;
+
+    /**
+     * The server configuration used by burner:start, burner:stop, burner:reload and burner:workers,
+     * relative to the project root.
+     *
+     * @var string
+     */
+    public $configFile = '.rr.yaml';
+}

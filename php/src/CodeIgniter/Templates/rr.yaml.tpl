@@ -1,0 +1,27 @@
+# Burner server configuration (RoadRunner .rr.yaml format, version 3), written by `php spark burner:init`.
+# Start with `php spark burner:start`, or `vendor/bin/rr serve -c .rr.yaml` from this directory.
+version: "3"
+
+server:
+  # The CodeIgniter worker of burner/burner, run from the project root (the directory of this file).
+  command: "{{php}} {{worker}}"
+  relay: pipes
+
+http:
+  address: 0.0.0.0:8080
+  middleware: ["static"]
+  static:
+    dir: "public"
+    forbid: [".php", ".htaccess"]
+  pool:
+    num_workers: {{workers}}
+    max_jobs: 0
+    supervisor:
+      max_worker_memory: 256
+
+rpc:
+  listen: tcp://127.0.0.1:6001
+
+logs:
+  mode: production
+  level: info

@@ -1,0 +1,40 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Commands;
+
+use Burner\CodeIgniter\Cli\Server;
+use CodeIgniter\CLI\BaseCommand;
+use CodeIgniter\CLI\CLI;
+
+/**
+ * php spark burner:workers (runs `vendor/bin/rr workers` against the app's .rr.yaml)
+ */
+class BurnerWorkers extends BaseCommand
+{
+    protected $group = 'Burner';
+    protected $name = 'burner:workers';
+    protected $description = "Shows the worker table of the running Burner server.";
+    protected $usage = 'burner:workers';
+
+    public function run(array $params)
+    {
+        $server = Server::forApp();
+        if (($problem = $server->problem()) !== null) {
+            CLI::error($problem);
+
+            return 1;
+        }
+        $args = ['workers'];
+        if (array_key_exists('i', $params) || CLI::getOption('i') !== null) {
+            $args[] = '-i';
+        }
+        $code = $server->run($args);
+        if ($code !== 0) {
+            CLI::error('vendor/bin/rr workers failed (exit code ' . $code . ')');
+        }
+
+        return $code;
+    }
+}
