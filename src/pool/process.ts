@@ -333,7 +333,7 @@ export class WorkerProcess implements RelayListener {
       return;
     }
     if (this.stopRequested && this.execResolve === null) return;
-    this.fail('the worker closed its relay (EOF)');
+    this.fail(this.bootReject ? 'the worker exited before the handshake' : 'the worker closed its relay (EOF)');
   }
 
   // ---- internals ----
