@@ -114,7 +114,7 @@ export class StaticPool implements WorkerPool, Supervised {
 
   exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
     if (this.stopped) return Promise.reject(new PoolError('Stopped', 'the worker pool is stopped'));
-    const limit = this.options.maxQueueSize;
+    const limit = this.options.debug ? 0 : this.options.maxQueueSize; // debug mode forces max_queue_size 0
     if (limit > 0 && this.pending >= limit) {
       return Promise.reject(new PoolError('QueueSize', `max_queue_size (${limit}) reached: ${this.pending} requests waiting or running`));
     }
