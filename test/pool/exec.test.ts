@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import path from 'node:path';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { PoolError, WorkerState } from '../../src/pool/types.js';
@@ -97,4 +97,24 @@ test('a worker that asks to stop is retired and the request is retried on anothe
   } finally {
     rmSync(path.dirname(flag), { recursive: true, force: true });
   }
+});
+
+test('num_workers 0 means one worker per CPU', async () => {
+  await withPool('echo.php', { numWorkers: 0 }, async (pool) => {
+    assert.equal((await pool.workers()).length, availableParallelism());
+  });
+});
+
+test('a worker killed while idle is logged with its signal and replaced', async () => {
+  await withPool('behave.php', { numWorkers: 1 }, async (pool, log, seen) => {
+    const [first] = await pids(pool);
+    process.kill(first!, 'SIGKILL');
+    await until(async () => {
+      const p = await pids(pool);
+      return p.length === 1 && p[0] !== first;
+    }, 'replacement');
+    assert.match(log.text('warn'), new RegExp(`worker failed: .*worker pid ${first} terminated by signal SIGKILL`));
+    assert.equal((await pool.exec(req('hello', 'ok'))).body.toString(), 'ok');
+    seen.add(first!);
+  });
 });
