@@ -52,6 +52,10 @@ if [ ! -f "$target/.ci4-extracted" ]; then
   # (never system/) to leave deprecations out of error_reporting.
   sed -i 's/^error_reporting(-1);/error_reporting(E_ALL \& ~E_DEPRECATED);/' "$target/spark"
   chmod +x "$target/spark"
+  # Same for the app's development boot file: with error_reporting(-1), CI 4.1.3's own PHP 8.2 deprecations
+  # (FILTER_SANITIZE_STRING in the router, ...) turn every development page into an exception page, under any
+  # server. The app's file, not system/.
+  sed -i 's/^error_reporting(-1);/error_reporting(E_ALL \& ~E_DEPRECATED);/' "$target/app/Config/Boot/development.php"
   # Composer: no packagist (offline), burner/burner from this repository through a path repository.
   cat >"$target/composer.json" <<JSON
 {

@@ -35,6 +35,9 @@ final class ErrorPages
             $status = 500;
         }
 
+        // Error views read http_response_code() (CI 4.1's error_exception.php builds a Response from it).
+        http_response_code($status);
+
         $config = config('Exceptions');
         if (($config->log ?? false) === true && ! in_array($status, (array) ($config->ignoreCodes ?? []), true)) {
             log_message('critical', $e->getMessage() . "\n{trace}", ['trace' => $e->getTraceAsString()]);

@@ -51,6 +51,29 @@ final class Kernel
         }
         $kernel = new self();
 
+        // Output during boot (e.g. PHP 8 deprecation notices printed while CI's classes compile, with
+        // display_errors on) must not reach STDOUT either.
+        $bootLevel = ob_get_level();
+        ob_start([$kernel, 'captureStray']);
+        try {
+            $kernel->bootInto($root);
+        } finally {
+            while (ob_get_level() > $bootLevel) {
+                ob_end_clean();
+            }
+            if ($kernel->stray !== '') {
+                @fwrite(STDERR, '[burner] output while booting CodeIgniter: ' . $kernel->stray . "\n");
+            }
+            $kernel->stray = '';
+        }
+
+        return self::$booted = $kernel;
+    }
+
+    private function bootInto(string $root): void
+    {
+        $kernel = $this;
+
         defined('FCPATH') || define('FCPATH', $root . DIRECTORY_SEPARATOR . 'public' . DIRECTORY_SEPARATOR);
         chdir(FCPATH);
         require_once __DIR__ . '/functions.php';
@@ -93,8 +116,6 @@ final class Kernel
         \CodeIgniter\Events\Events::on('pre_system', [$kernel, 'restoreCapture'], EVENT_PRIORITY_LOW + 50);
         $kernel->reset->snapshot();
         $kernel->reset->afterRequest();
-
-        return self::$booted = $kernel;
     }
 
     public function isModern(): bool
