@@ -1,0 +1,98 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Burner\Tests\CodeIgniter;
+
+use Burner\Frame;
+use Burner\Tests\Fixtures\WorkerProcess;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * php/worker/codeigniter.php as the server runs it: a real child process speaking goridge frames over its pipes,
+ * serving the CodeIgniter test app.
+ */
+final class WorkerScriptTest extends TestCase
+{
+    private ?WorkerProcess $w = null;
+
+    private function start(string $env = 'production'): void
+    {
+        $this->w = new WorkerProcess(dirname(__DIR__, 2) . '/worker/codeigniter.php', [], [
+            'BURNER_APP_ROOT' => CiApp::path(),
+            'CI_ENVIRONMENT' => $env,
+            'RR_MODE' => 'http',
+        ]);
+        $this->w->handshake();
+    }
+
+    protected function tearDown(): void
+    {
+        $this->w?->close();
+    }
+
+    /** @return array{int, array<string, list<string>>, string} */
+    private function request(string $path, array $headers = []): array
+    {
+        $ctx = json_encode([
+            'remoteAddr' => '127.0.0.1', 'protocol' => 'HTTP/1.1', 'method' => 'GET',
+            'uri' => 'http://localhost:8080' . $path, 'headers' => $headers ?: new \stdClass(), 'cookies' => new \stdClass(),
+            'rawQuery' => (string) parse_url($path, PHP_URL_QUERY), 'parsed' => false, 'uploads' => null, 'attributes' => new \stdClass(),
+        ]);
+        $this->w->sendPayload($ctx, '', Frame::CODEC_JSON);
+        $frame = $this->w->readFrame(20.0);
+        self::assertFalse($frame->hasFlag(Frame::ERROR), 'worker error: ' . $frame->payload);
+        $header = json_decode(substr($frame->payload, 0, $frame->options[0]), true);
+
+        return [$header['status'], $header['headers'] ?? [], (string) substr($frame->payload, $frame->options[0])];
+    }
+
+    public function testServesRequestsAndStopsCleanly(): void
+    {
+        $this->start();
+        [$status, , $body] = $this->request('/');
+        self::assertSame(200, $status);
+        self::assertStringContainsString('Welcome to CodeIgniter', $body);
+        [$status, , $body] = $this->request('/bt/echoed');
+        self::assertSame([200, 'echoed output'], [$status, $body]);
+        [$status] = $this->request('/bt/nope', ['Accept' => ['text/html']]);
+        self::assertSame(404, $status);
+        [$status] = $this->request('/bt/old-page');
+        self::assertSame(307, $status);
+
+        $this->w->sendStop();
+        self::assertSame(0, $this->w->wait());
+        self::assertSame('', $this->w->readRemainingStdout(), 'nothing but frames on STDOUT');
+    }
+
+    public function testExceptionsAreLoggedWithTheirStackTraceAndTheWorkerSurvives(): void
+    {
+        $this->start('development');
+        [$status, $headers, $body] = $this->request('/bt/boom', ['Accept' => ['text/html']]);
+        self::assertSame(500, $status);
+        self::assertStringContainsString('Burner test exception', $body);
+        self::assertStringContainsString('text/html', $headers['Content-Type'][0] ?? '');
+        $stderr = $this->w->waitStderr('Stack trace');
+        self::assertStringContainsString('RuntimeException: Burner test exception', $stderr);
+        self::assertStringContainsString('Bt->boom()', $stderr);
+        [$status, , $body] = $this->request('/bt/hello');
+        self::assertSame(200, $status);
+        self::assertStringStartsWith('hello from CodeIgniter', $body);
+        $this->w->sendStop();
+        self::assertSame(0, $this->w->wait());
+        self::assertSame('', $this->w->readRemainingStdout());
+    }
+
+    public function testFatalErrorAnswers500AndEndsOnlyThisWorker(): void
+    {
+        $this->start();
+        [$status] = $this->request('/bt/hello');
+        self::assertSame(200, $status);
+        [$status, , $body] = $this->request('/bt/fatal');
+        self::assertSame(500, $status);
+        self::assertSame("Internal Server Error\n", $body);
+        self::assertNotSame(0, $this->w->wait(), 'the worker exits after a fatal error (the pool replaces it)');
+        self::assertSame('', $this->w->readRemainingStdout(), 'no error page was written to the relay');
+        self::assertStringContainsString('Allowed memory size', $this->w->drainStderr());
+    }
+}
