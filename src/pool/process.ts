@@ -344,8 +344,12 @@ export class WorkerProcess implements RelayListener {
       this.bootReject = reject;
       this.bootTimer = setTimeout(() => {
         this.bootTimer = null;
+        const server = this.opts.socketServer;
+        const what = server
+          ? `the worker did not connect to ${server.dsn} and report its PID ${this.pid} (a wrapper such as "sh -c php ..." reports another PID and never matches)`
+          : 'the worker did not answer the PID request';
         this.fail(
-          `no handshake within allocate_timeout (${this.opts.allocateTimeout} ms): the worker did not answer the PID request; ` +
+          `no handshake within allocate_timeout (${this.opts.allocateTimeout} ms): ${what}; ` +
             'possible reasons: https://docs.roadrunner.dev/error-codes/allocate-timeout',
           'Network',
           false,
