@@ -155,8 +155,9 @@ export class FrameReader {
     if (this.failure === 'file-not-found') throw this.error();
     if (this.failure !== null) return;
     if (this.idle) return;
+    // Mid-payload, the header may have been parsed straight from an earlier chunk: show the payload bytes received.
     const bytes = this.inPayload
-      ? Buffer.concat([this.head.subarray(0, this.headNeed), this.payload ? this.payload.subarray(0, this.payloadLen) : Buffer.alloc(0)])
+      ? Buffer.from(this.payload ? this.payload.subarray(0, this.payloadLen) : Buffer.alloc(0))
       : Buffer.from(this.head.subarray(0, this.headLen));
     this.failure = 'truncated';
     this.seenParts = [bytes.subarray(0, MAX_SEEN)];
