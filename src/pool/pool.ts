@@ -76,7 +76,10 @@ export class StaticPool implements WorkerPool, Supervised {
   async start(): Promise<void> {
     const o = this.options;
     if (o.command.length === 0 || !o.command[0]) throw new Error('the worker command is empty (server.command)');
-    if (isSocketRelay(o.relay)) this.socketServer = await SocketRelayServer.listen(o.relay, this.log);
+    if (isSocketRelay(o.relay)) {
+      this.socketServer = await SocketRelayServer.listen(o.relay, this.log);
+      this.socketServer.handshakeTimeout = o.allocateTimeout;
+    }
     else if (o.relay !== 'pipes' && o.relay !== '') throw new Error(`invalid relay "${o.relay}": expected pipes, tcp://host:port or unix:///path.sock`);
     const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
     if (this.socketServer) env.RR_RELAY = this.socketServer.dsn;

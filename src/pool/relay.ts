@@ -107,6 +107,9 @@ export class SocketRelayServer {
     server.on('connection', (socket) => this.accept(socket));
   }
 
+  /** Connections that do not complete the handshake within `handshakeTimeout` ms are closed. */
+  handshakeTimeout = 60_000;
+
   static async listen(dsn: string, log: Log): Promise<SocketRelayServer> {
     const server = net.createServer({ noDelay: true });
     if (dsn.startsWith('unix://')) {
@@ -145,7 +148,10 @@ export class SocketRelayServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     const relay = new Relay(socket, socket);
+    const timer = setTimeout(() => fail(`no PID reply within ${this.handshakeTimeout} ms`), this.handshakeTimeout);
+    timer.unref();
     const fail = (reason: string): void => {
+      clearTimeout(timer);
       this.log.warn({ remote: socket.remoteAddress ?? 'unix' }, `relay connection rejected: ${reason}`);
       socket.destroy();
     };
@@ -164,10 +170,14 @@ export class SocketRelayServer {
           return;
         }
         this.waiters.delete(pid);
+        clearTimeout(timer);
         w.resolve(relay); // the worker process attaches itself now, before the next frame
       },
       onRelayError: (err) => fail(err.message),
-      onRelayEnd: () => socket.destroy(),
+      onRelayEnd: () => {
+        clearTimeout(timer);
+        socket.destroy();
+      },
     });
     relay.write(pidRequestFrame());
   }
