@@ -3,8 +3,29 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { CONTROL, encodeFrame } from '../../src/goridge/frame.js';
 import { PoolError, type WorkerResponse } from '../../src/pool/types.js';
 import { pidOf, pids, req, until, withPool } from './helpers.js';
+
+test('tcp relay: workers get the real port in RR_RELAY; a connection reporting an unknown PID is refused', async () => {
+  await withPool('behave.php', { numWorkers: 1, relay: 'tcp://127.0.0.1:0', env: { EXTRA: 'from-options' } }, async (pool, log) => {
+    const dsn = (await pool.exec(req('env:RR_RELAY'))).body.toString();
+    assert.match(dsn, /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    assert.equal((await pool.exec(req('env:EXTRA'))).body.toString(), 'from-options');
+    const [host, port] = dsn.slice('tcp://'.length).split(':');
+    const sock = net.connect(Number(port), host);
+    const got: Buffer[] = [];
+    sock.on('data', (d) => {
+      got.push(d);
+      if (Buffer.concat(got).length >= 12 + 8) sock.write(encodeFrame(CONTROL, [], Buffer.from('{"pid":999999}')));
+    });
+    await new Promise((resolve) => sock.on('close', resolve));
+    assert.equal(JSON.parse(Buffer.concat(got).subarray(12).toString()).pid, process.pid, 'the server sent its PID request');
+    assert.match(log.text('warn'), /no worker process with pid 999999 is waiting/);
+    assert.equal((await pool.exec(req('hello', 'still fine'))).body.toString(), 'still fine');
+  });
+});
 
 for (const kind of ['tcp', 'unix'] as const) {
   test(`${kind} relay: workers connect back, are matched by PID, serve requests, and are replaced after a crash`, async () => {
