@@ -1,0 +1,140 @@
+/** The CodeIgniter 4 test apps (scripts/ci4-app.sh) and Burner servers running them, for the ci4 end-to-end tests. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { ROOT, freePort, serve, type Served } from '../e2e/harness.js';
+
+export { ROOT, freePort };
+
+/** Creates (or reuses) a CI 4.1.3 app under tmp/ with burner/burner required and the test fixtures copied in. */
+export function ciApp(name: string, options: { fixtures?: boolean; burner?: boolean } = {}): string {
+  const target = path.isAbsolute(name) ? name : path.join(ROOT, 'tmp', name);
+  const args = [path.join(ROOT, 'scripts/ci4-app.sh'), target];
+  if (options.fixtures ?? true) args.push('--fixtures');
+  if (options.burner === false) args.push('--no-burner');
+  const res = spawnSync('bash', args, { encoding: 'utf8', timeout: 180_000 });
+  if (res.status !== 0) throw new Error(`scripts/ci4-app.sh failed:\n${res.stdout}\n${res.stderr}`);
+  return target;
+}
+
+/** `rr serve` with the bridge's worker on the app: a free port, uploads in a temp dir, CI_ENVIRONMENT as given. */
+export function serveCi(
+  app: string,
+  options: { env?: string; workers?: number; baseUrl?: boolean; extra?: string } = {},
+): Promise<Served> {
+  const workers = options.workers ?? 1;
+  const baseUrl = options.baseUrl ?? true;
+  const yaml = `version: "3"
+server:
+  command: "php ${ROOT}/php/worker/codeigniter.php"
+  env:
+    BURNER_APP_ROOT: "${app}"
+    CI_ENVIRONMENT: "${options.env ?? 'production'}"
+${baseUrl ? '    app.baseURL: "http://127.0.0.1:{{PORT}}/"\n' : ''}http:
+  address: 127.0.0.1:{{PORT}}
+  middleware: ["static"]
+  static:
+    dir: "${app}/public"
+    forbid: [".php", ".htaccess"]
+  uploads:
+    dir: {{DIR}}
+  pool:
+    num_workers: ${workers}
+    allocate_timeout: 30s
+    destroy_timeout: 5s
+${options.extra ?? ''}`;
+  return serve(yaml, { waitMs: 60_000 });
+}
+
+/** A minimal cookie jar: name => value, fed from Set-Cookie lines. */
+export class Jar {
+  readonly cookies = new Map<string, string>();
+
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '' || value === 'deleted';
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) headers.set('cookie', this.header());
+    const res = await fetch(url, { redirect: 'manual', ...init, headers });
+    this.take(res);
+    return res;
+  }
+}
+
+export async function json(res: Response): Promise<Record<string, any>> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as Record<string, any>;
+  } catch {
+    throw new Error(`not JSON (status ${res.status}): ${text.slice(0, 500)}`);
+  }
+}
+
+export function portBusy(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** `php -S` serving the app's public/ (unknown paths fall back to index.php, as with a web server), on a free port. */
+export async function phpBuiltin(app: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', path.join(app, 'public')], {
+    cwd: path.join(app, 'public'),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.resume();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  while (!(await portBusy(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('php -S did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Runs a command to completion (no shell). */
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * `php spark burner:reload` (the server's reset: workers restart without dropping requests) during a 10 s load:
+ * zero failed requests. Also `burner:workers` shows the worker table. Runs on free ports: the test rewrites the
+ * addresses in the .rr.yaml that burner:init wrote.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pidAlive } from '../e2e/harness.js';
+import { ciApp, freePort, run } from './helpers.js';
+
+describe('burner:reload under load', () => {
+  let app: string;
+  let port: number;
+  let pid = 0;
+  before(async () => {
+    app = ciApp('ci4-reload');
+    const init = await run('php', ['spark', 'burner:init', 'RoadRunner'], { cwd: app });
+    assert.equal(init.code, 0, init.stdout + init.stderr);
+    port = await freePort();
+    const rpc = await freePort();
+    const yaml = readFileSync(path.join(app, '.rr.yaml'), 'utf8')
+      .replace('address: 0.0.0.0:8080', `address: 127.0.0.1:${port}`)
+      .replace('listen: tcp://127.0.0.1:6001', `listen: tcp://127.0.0.1:${rpc}`)
+      .replace(/num_workers: \d+/, 'num_workers: 2');
+    writeFileSync(path.join(app, '.rr.yaml'), yaml);
+    const start = await run('php', ['spark', 'burner:start', '--daemon'], { cwd: app });
+    assert.equal(start.code, 0, start.stdout + start.stderr);
+    pid = Number(readFileSync(path.join(app, '.pid'), 'utf8').trim());
+  });
+  after(async () => {
+    await run('php', ['spark', 'burner:stop'], { cwd: app });
+    const deadline = Date.now() + 10_000;
+    while (pid > 0 && pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (pid > 0 && pidAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (existsSync(path.join(app, '.pid'))) writeFileSync(path.join(app, '.pid'), '');
+  });
+
+  test('zero failed requests while the workers are reset twice', async () => {
+    const url = `http://127.0.0.1:${port}/bt/hello`;
+    const ready = Date.now() + 30_000;
+    while (Date.now() < ready) {
+      try {
+        if ((await fetch(url)).status === 200) break;
+      } catch {
+        // starting
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const workers = await run('php', ['spark', 'burner:workers'], { cwd: app });
+    assert.equal(workers.code, 0, workers.stdout + workers.stderr);
+    assert.match(workers.stdout, /\d+/, 'the worker table lists pids');
+
+    let ok = 0;
+    const failures: string[] = [];
+    const end = Date.now() + 10_000;
+    const client = async () => {
+      while (Date.now() < end) {
+        try {
+          const res = await fetch(url);
+          const text = await res.text();
+          if (res.status === 200 && text === 'hello from CodeIgniter') ok++;
+          else failures.push(`${res.status} ${text.slice(0, 80)}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    };
+    const reloads = (async () => {
+      for (const at of [2000, 5000]) {
+        await new Promise((r) => setTimeout(r, at - (10_000 - (end - Date.now()))));
+        const res = await run('php', ['spark', 'burner:reload'], { cwd: app });
+        assert.equal(res.code, 0, res.stdout + res.stderr);
+      }
+    })();
+    await Promise.all([client(), client(), client(), client(), reloads]);
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 100, `served ${ok} requests`);
+  });
+});
