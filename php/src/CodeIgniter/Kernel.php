@@ -104,6 +104,10 @@ final class Kernel
         if (method_exists($kernel->app, 'resetForWorkerMode')) {
             $kernel->config->persistentServices[] = 'codeigniter';
         }
+        if (! method_exists(\CodeIgniter\Superglobals::class, 'setServerArray')) {
+            // Before CI 4.7 the superglobals service is a copy taken when it is created: rebuild it per request.
+            $kernel->config->persistentServices = array_values(array_diff($kernel->config->persistentServices, ['superglobals']));
+        }
         $kernel->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
         $kernel->responses = new ResponseMapper();
         $kernel->session = new SessionBridge(self::sessionCookieName());

@@ -148,6 +148,11 @@ final class StateReset
 
     private function resetToolbar(): void
     {
+        if (defined('CI_DEBUG') && CI_DEBUG && method_exists(\CodeIgniter\Debug\Toolbar::class, 'reset')) {
+            \Config\Services::toolbar()->reset(); // CI 4.7+: resets every collector
+
+            return;
+        }
         $collector = \CodeIgniter\Debug\Toolbar\Collectors\Database::class;
         if (class_exists($collector, false) && property_exists($collector, 'queries')) {
             (static function () {
