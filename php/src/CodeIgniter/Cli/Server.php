@@ -68,7 +68,7 @@ final class Server
      */
     public function startDaemon(array $args, string $logFile): ?int
     {
-        $command = 'nohup ' . $this->command(['serve', '-p', ...$args]) . ' >> ' . escapeshellarg($logFile) . ' 2>&1 & echo $!';
+        $command = 'nohup ' . $this->command(['serve', '-p', ...$args]) . ' < /dev/null >> ' . escapeshellarg($logFile) . ' 2>&1 & echo $!';
         $pid = (int) trim((string) shell_exec('cd ' . escapeshellarg($this->rootPath) . ' && ' . $command));
         if ($pid <= 0) {
             return null;
