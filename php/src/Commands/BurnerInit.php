@@ -56,6 +56,6 @@ class BurnerInit extends BaseCommand
         }
         CLI::write('Start the server with: php spark burner:start   (then open http://localhost:8080)');
 
-        return 0;
+        return null; // success: CI 4.1 turns any returned number into exit status 400
     }
 }

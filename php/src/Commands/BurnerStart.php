@@ -54,11 +54,13 @@ class BurnerStart extends BaseCommand
             CLI::write("Burner server running in the background (pid {$pid}); log: {$log}", 'green');
             CLI::write('Stop it with: php spark burner:stop');
 
-            return 0;
+            return null; // success: CI 4.1 turns any returned number into exit status 400
         }
 
         CLI::write('Starting the Burner server (Ctrl-C stops it)...', 'green');
 
-        return $server->run(['serve', ...$args]);
+        $code = $server->run(['serve', ...$args]);
+
+        return $code === 0 ? null : $code;
     }
 }

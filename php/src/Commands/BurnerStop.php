@@ -35,6 +35,6 @@ class BurnerStop extends BaseCommand
             CLI::error('vendor/bin/rr start --daemon.:stop failed (exit code ' . $code . ')');
         }
 
-        return $code;
+        return $code === 0 ? null : $code; // CI 4.1 turns any returned number into exit status 400
     }
 }
