@@ -89,7 +89,11 @@ while (true) {
 
     $reply = $kernel->handle($request);
     try {
-        $httpWorker->respond($reply->status, $reply->body, $reply->headers);
+        if ($reply->stream !== null) {
+            $httpWorker->respondStream($reply->status, $reply->stream, $reply->headers);
+        } else {
+            $httpWorker->respond($reply->status, $reply->body, $reply->headers);
+        }
     } catch (Throwable $e) {
         ErrorPages::logToStderr($e);
     }

@@ -181,6 +181,14 @@ describe('CodeIgniter 4 app through Burner (production, one worker)', () => {
     const file = await fetch(`${s.url}/bt/downloadFile`);
     assert.match(file.headers.get('content-disposition') ?? '', /filename="report\.txt"/);
     assert.equal(await file.text(), 'line of the download file\n'.repeat(500));
+
+    // 5 MB: streamed by the worker in 1 MB chunks
+    const block = Buffer.alloc(1024);
+    for (let i = 0; i < 1024; i++) block[i] = (i * 31 + 7) % 256;
+    const big = await fetch(`${s.url}/bt/downloadBig`);
+    assert.equal(big.status, 200);
+    assert.match(big.headers.get('content-disposition') ?? '', /filename="burner-big\.bin"/);
+    assert.equal(sha1(Buffer.from(await big.arrayBuffer())), sha1(Buffer.concat(Array(5 * 1024).fill(block))));
   });
 
   test('response headers including CSP', async () => {

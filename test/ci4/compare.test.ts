@@ -39,6 +39,7 @@ const CORPUS: Page[] = [
   { path: '/bt/https' },
   { path: '/bt/download' },
   { path: '/bt/downloadFile' },
+  { path: '/bt/downloadBig' },
   { path: '/bt/headers' },
   { path: '/bt/cookies', init: { headers: { cookie: 'x=1' } } },
   { path: '/index.php/bt/hello' },

@@ -8,6 +8,13 @@ namespace Burner\CodeIgniter;
 final class Reply
 {
     /**
+     * Set for large file downloads: the body comes from here in chunks (HttpWorker::respondStream), $body is ''.
+     *
+     * @var iterable<string>|null
+     */
+    public ?iterable $stream = null;
+
+    /**
      * @param array<string, list<string>> $headers
      */
     public function __construct(

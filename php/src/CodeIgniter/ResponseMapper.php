@@ -11,9 +11,23 @@ namespace Burner\CodeIgniter;
  */
 final class ResponseMapper
 {
+    /** File downloads above this size are streamed in chunks instead of being read into memory. */
+    public const STREAM_THRESHOLD = 2 * 1024 * 1024;
+    private const CHUNK = 1024 * 1024;
+
     /** @param object $response CodeIgniter\HTTP\ResponseInterface */
     public function toReply(object $response): Reply
     {
+        $file = $this->largeDownload($response);
+        if ($file !== null) {
+            $response->buildHeaders();
+            $reply = new Reply((int) $response->getStatusCode());
+            $this->copyHeaders($response, $reply);
+            $reply->stream = self::chunks($file);
+
+            return $reply;
+        }
+
         if (method_exists($response, 'getBody') && $response->getBody() === null && method_exists($response, 'setBody')
             && ! $response instanceof \CodeIgniter\HTTP\DownloadResponse) {
             // send() runs str_replace on the body: a null body (redirects) is a deprecation, i.e. an ErrorException.
@@ -35,6 +49,13 @@ final class ResponseMapper
         }
 
         $reply = new Reply((int) $response->getStatusCode(), [], (string) $body);
+        $this->copyHeaders($response, $reply);
+
+        return $reply;
+    }
+
+    private function copyHeaders(object $response, Reply $reply): void
+    {
         foreach ($response->headers() as $name => $header) {
             if (strcasecmp((string) $name, 'Content-Length') === 0) {
                 continue; // the server frames the body itself
@@ -48,8 +69,40 @@ final class ResponseMapper
         foreach ($this->cookieLines($response) as $line) {
             $reply->addHeader('Set-Cookie', $line);
         }
+    }
 
-        return $reply;
+    /** The file of a DownloadResponse worth streaming, or null. */
+    private function largeDownload(object $response): ?string
+    {
+        if (! $response instanceof \CodeIgniter\HTTP\DownloadResponse || ! method_exists($response, 'buildHeaders')) {
+            return null;
+        }
+        $file = (fn () => ($this->binary ?? null) === null ? ($this->file ?? null) : null)->call($response);
+        if (! $file instanceof \SplFileInfo || ! $file->isFile() || $file->getSize() <= self::STREAM_THRESHOLD) {
+            return null;
+        }
+
+        return $file->getPathname();
+    }
+
+    /** @return \Generator<int, string> */
+    private static function chunks(string $path): \Generator
+    {
+        $handle = fopen($path, 'rb');
+        if ($handle === false) {
+            return;
+        }
+        try {
+            while (! feof($handle)) {
+                $chunk = fread($handle, self::CHUNK);
+                if ($chunk === false || $chunk === '') {
+                    break;
+                }
+                yield $chunk;
+            }
+        } finally {
+            fclose($handle);
+        }
     }
 
     /** @return list<string> */

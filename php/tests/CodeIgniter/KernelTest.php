@@ -324,6 +324,17 @@ final class KernelTest extends TestCase
         self::assertStringContainsString('filename="burner.bin"', (string) self::header($binary, 'Content-Disposition'));
         self::assertSame('application/octet-stream', self::header($binary, 'Content-Type'));
         self::assertSame(str_repeat("line of the download file\n", 500), $file['body']);
+        self::assertNull(self::header($file, 'X-Test-Streamed-Chunks'), 'small files are sent in one piece');
+
+        [$big] = $this->drive([['uri' => 'http://localhost:8080/bt/downloadBig']]);
+        $block = '';
+        for ($i = 0; $i < 1024; $i++) {
+            $block .= chr(($i * 31 + 7) % 256);
+        }
+        self::assertSame(200, $big['status']);
+        self::assertSame(sha1(str_repeat($block, 5 * 1024)), sha1($big['body']));
+        self::assertSame('5', self::header($big, 'X-Test-Streamed-Chunks'), 'large files are streamed in 1 MB chunks');
+        self::assertStringContainsString('filename="burner-big.bin"', (string) self::header($big, 'Content-Disposition'));
         self::assertStringContainsString('filename="report.txt"', (string) self::header($file, 'Content-Disposition'));
     }
 

@@ -32,7 +32,16 @@ foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as 
     $r->parsedBody = $spec['parsedBody'] ?? [];
     $r->uploads = $spec['uploads'] ?? [];
     $reply = $kernel->handle($r);
-    $entry = ['status' => $reply->status, 'headers' => $reply->headers, 'body' => base64_encode($reply->body)];
+    $body = $reply->body;
+    if ($reply->stream !== null) {
+        $chunks = [];
+        foreach ($reply->stream as $chunk) {
+            $chunks[] = strlen($chunk);
+            $body .= $chunk;
+        }
+        $reply->headers['X-Test-Streamed-Chunks'] = [(string) count($chunks)];
+    }
+    $entry = ['status' => $reply->status, 'headers' => $reply->headers, 'body' => base64_encode($body)];
     $kernel->afterResponse();
     $entry['after'] = [
         'session_id' => session_id(),
