@@ -1,0 +1,233 @@
+/**
+ * Request bodies (roadrunner-protocol.md §3.3, §3.4): raw bytes, urlencoded → form tree, multipart → form tree plus
+ * upload temp files. `max_request_size` is enforced while streaming: nothing past the limit is read or kept.
+ */
+import type { IncomingMessage } from 'node:http';
+import { open, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { Busboy, type BusboyHeaders } from '@fastify/busboy';
+import { FormError, buildTree, groupPairs, mount, parseUrlencoded, type FormTree } from './forms.js';
+
+export class BodyTooLarge extends Error {
+  constructor(limit: number) {
+    super(`request body exceeds max_request_size (${limit} bytes)`);
+  }
+}
+
+export class ClientGone extends Error {}
+
+export { FormError };
+
+export interface UploadEntry {
+  name: string;
+  mime: string;
+  size: number;
+  error: number;
+  tmpName: string;
+}
+
+export interface Body {
+  body: Buffer;
+  parsed: boolean;
+  uploads: Record<string, unknown> | null;
+  tempFiles: string[];
+}
+
+export interface BodyOptions {
+  maxRequestSize: number;
+  rawBody: boolean;
+  uploads: { dir: string; forbid: string[]; allow: string[] };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
+export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (req.readableEnded) return Promise.resolve(EMPTY);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(new BodyTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new ClientGone(err.message));
+    };
+    const onClose = () => {
+      if (!req.complete) {
+        cleanup();
+        reject(new ClientGone('client closed the connection before sending the whole body'));
+      }
+    };
+    void declared;
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+function extensionAllowed(filename: string, forbid: string[], allow: string[]): boolean {
+  const ext = path.extname(filename).toLowerCase();
+  if (forbid.includes(ext)) return false;
+  if (allow.length > 0 && !allow.includes(ext)) return false;
+  return true;
+}
+
+async function saveFile(
+  stream: NodeJS.ReadableStream,
+  filename: string,
+  mime: string,
+  options: BodyOptions['uploads'],
+  tempFiles: string[],
+): Promise<UploadEntry> {
+  const entry: UploadEntry = { name: filename, mime, size: 0, error: 0, tmpName: '' };
+  if (!extensionAllowed(filename, options.forbid, options.allow)) {
+    entry.error = 8; // UPLOAD_ERR_EXTENSION
+    stream.resume();
+    return entry;
+  }
+  let handle;
+  let tmp = '';
+  for (let attempt = 0; attempt < 5 && !handle; attempt++) {
+    tmp = path.join(options.dir, `upload${randomInt(1e9, 1e10)}`);
+    try {
+      handle = await open(tmp, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') break;
+    }
+  }
+  if (!handle) {
+    entry.error = 6; // UPLOAD_ERR_NO_TMP_DIR
+    stream.resume();
+    return entry;
+  }
+  tempFiles.push(tmp);
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(stream, counter, handle.createWriteStream());
+    entry.size = size;
+    entry.tmpName = tmp;
+  } catch {
+    entry.error = 7; // UPLOAD_ERR_CANT_WRITE
+    entry.size = size;
+    stream.resume();
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return entry;
+}
+
+function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: string[]): Promise<{ form: FormTree; uploads: Record<string, unknown> | null }> {
+  return new Promise((resolve, reject) => {
+    let bb;
+    try {
+      bb = Busboy({
+        headers: req.headers as BusboyHeaders,
+        limits: { fieldSize: options.maxRequestSize, fieldNameSize: 4096, fields: Infinity, files: Infinity, parts: Infinity },
+      });
+    } catch (err) {
+      reject(new FormError(`invalid multipart request: ${(err as Error).message}`));
+      return;
+    }
+    const fields: [string, string][] = [];
+    const files: Array<Promise<[string, UploadEntry]>> = [];
+    let size = 0;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.pause();
+      reject(err);
+    };
+    bb.on('field', (name: string, value: string) => fields.push([name, value]));
+    bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string, _enc: string, mime: string) => {
+      files.push(saveFile(stream, filename, mime, options.uploads, tempFiles).then((e) => [name, e] as [string, UploadEntry]));
+    });
+    bb.on('error', (err: unknown) => fail(new FormError(`invalid multipart body: ${err instanceof Error ? err.message : String(err)}`)));
+    bb.on('finish', () => {
+      if (failed) return;
+      Promise.all(files)
+        .then((entries) => {
+          const form = buildTree(groupPairs(fields));
+          if (entries.length === 0) {
+            resolve({ form, uploads: null });
+            return;
+          }
+          const grouped = new Map<string, UploadEntry[]>();
+          for (const [name, e] of entries) {
+            const list = grouped.get(name);
+            if (list) list.push(e);
+            else grouped.set(name, [e]);
+          }
+          const uploads: Record<string, unknown> = {};
+          // A plain name keeps its first file; `name[]` keeps them all.
+          for (const [name, list] of grouped) mount(uploads, name, list, (v) => v[0]);
+          resolve({ form, uploads });
+        })
+        .catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
+    });
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > options.maxRequestSize) fail(new BodyTooLarge(options.maxRequestSize));
+    });
+    req.on('close', () => {
+      if (!req.complete) fail(new ClientGone('client closed the connection during the upload'));
+    });
+    req.pipe(bb);
+  });
+}
+
+/** Reads the body by RoadRunner's rules. Temp files created are listed in `tempFiles` even on failure. */
+export async function readBody(req: IncomingMessage, contentType: string, options: BodyOptions, tempFiles: string[]): Promise<Body> {
+  const method = req.method;
+  if (method === 'HEAD' || method === 'OPTIONS') {
+    req.resume();
+    return { body: EMPTY, parsed: false, uploads: null, tempFiles };
+  }
+  if (!options.rawBody && contentType.includes('multipart/form-data')) {
+    const { form, uploads } = await readMultipart(req, options, tempFiles);
+    const empty = Object.keys(form).length === 0;
+    return { body: empty ? EMPTY : Buffer.from(JSON.stringify(form)), parsed: true, uploads, tempFiles };
+  }
+  const raw = await readRaw(req, options.maxRequestSize);
+  if (!options.rawBody && contentType.includes('application/x-www-form-urlencoded')) {
+    const form = parseUrlencoded(raw);
+    const empty = Object.keys(form).length === 0;
+    return { body: empty ? EMPTY : Buffer.from(JSON.stringify(form)), parsed: true, uploads: null, tempFiles };
+  }
+  return { body: raw, parsed: false, uploads: null, tempFiles };
+}
+
+export async function removeTempFiles(files: string[]): Promise<void> {
+  await Promise.all(files.map((f) => unlink(f).catch(() => undefined)));
+}

@@ -1,0 +1,79 @@
+/**
+ * The `static` middleware: files under `static.dir` are served with `send` (Range, conditional GET, ETag); a path
+ * with `..` gets 403; forbidden or not-allowed extensions, paths without an extension and missing files fall
+ * through to PHP, as in RoadRunner.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import send from 'send';
+import type { StaticOptions } from '../options.js';
+
+export type StaticResult = 'served' | 'forbidden' | 'next';
+
+export class StaticFiles {
+  private readonly root: string;
+
+  constructor(private readonly options: StaticOptions) {
+    this.root = path.resolve(options.dir);
+  }
+
+  /** Resolves the file for a request target, or tells why not. */
+  async resolve(url: string): Promise<{ result: 'next' | 'forbidden' } | { result: 'file'; relative: string }> {
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rawPath);
+    } catch {
+      return { result: 'next' };
+    }
+    if (decoded.includes('\0')) return { result: 'forbidden' };
+    if (decoded.split(/[\\/]/).includes('..') || rawPath.includes('..')) return { result: 'forbidden' };
+    const ext = path.extname(decoded).toLowerCase();
+    if (ext === '' || this.options.forbid.includes(ext)) return { result: 'next' };
+    if (this.options.allow.length > 0 && !this.options.allow.includes(ext)) return { result: 'next' };
+    const full = path.join(this.root, decoded);
+    if (full !== this.root && !full.startsWith(this.root + path.sep)) return { result: 'forbidden' };
+    try {
+      const s = await stat(full);
+      if (!s.isFile()) return { result: 'next' };
+    } catch {
+      return { result: 'next' };
+    }
+    return { result: 'file', relative: decoded };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<StaticResult> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return 'next';
+    const found = await this.resolve(req.url ?? '/');
+    if (found.result === 'forbidden') {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('Forbidden\n');
+      return 'forbidden';
+    }
+    if (found.result !== 'file') return 'next';
+    const relative = found.relative;
+    return new Promise<StaticResult>((resolve) => {
+      const stream = send(req, relative, {
+        root: this.root,
+        index: false,
+        dotfiles: 'ignore',
+        etag: this.options.calculateEtag,
+        lastModified: true,
+      });
+      stream.on('headers', (r: ServerResponse) => {
+        for (const [name, value] of Object.entries(this.options.response)) r.setHeader(name, value);
+      });
+      stream.on('error', (err: { status?: number }) => {
+        if (err.status === 404 || err.status === undefined) resolve('next');
+        else {
+          res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8' }).end();
+          resolve('served');
+        }
+      });
+      stream.on('end', () => resolve('served'));
+      res.on('close', () => resolve('served'));
+      stream.pipe(res);
+    });
+  }
+}

@@ -1,0 +1,46 @@
+/** Normalized HTTP plugin options (bytes, milliseconds); the config layer fills them from `http:`. */
+import type { RequestObserver } from '../metrics/index.js';
+
+export interface CorsOptions {
+  allowed_origin?: string;
+  allowed_origin_regex?: string;
+  allowed_headers?: string;
+  allowed_methods?: string;
+  allow_credentials?: boolean;
+  exposed_headers?: string;
+  max_age?: number;
+  options_success_status?: number;
+  debug?: boolean;
+}
+
+export interface StaticOptions {
+  dir: string;
+  forbid: string[];
+  allow: string[];
+  calculateEtag: boolean;
+  weak: boolean;
+  request: Record<string, string>;
+  response: Record<string, string>;
+}
+
+export interface HttpOptions {
+  /** host:port; port 0 picks a free port. */
+  address: string;
+  internalErrorCode: number;
+  /** Bytes. */
+  maxRequestSize: number;
+  rawBody: boolean;
+  accessLogs: boolean;
+  /** Codec of the request context sent to workers. */
+  codec: 'json' | 'proto';
+  middleware: string[];
+  uploads: { dir: string; forbid: string[]; allow: string[] };
+  static?: StaticOptions;
+  headers?: { request: Record<string, string>; response: Record<string, string>; cors?: CorsOptions };
+  trustedSubnets: string[];
+  /** pool.debug: error text in 500 bodies. */
+  poolDebug: boolean;
+  observer?: RequestObserver;
+}
+
+export const KNOWN_MIDDLEWARE = new Set(['static', 'headers', 'gzip', 'proxy_ip_parser', 'http_metrics', 'sendfile']);

@@ -1,0 +1,81 @@
+/**
+ * The worker's answer (roadrunner-protocol.md §3.5): a JSON or protobuf header with status and headers, then the body.
+ * Header names and values that could split the response (CR, LF, NUL) are dropped, never written.
+ */
+import { CODEC_PROTO } from '../goridge/frame.js';
+import { decodeProtoResponse, type HeaderMap } from './proto.js';
+
+export interface ResponseHead {
+  status: number;
+  headers: HeaderMap;
+}
+
+export class ResponseDecodeError extends Error {}
+
+/** 0x80 means protobuf; anything else (0x08, or 0 from older PHP libraries) is JSON. */
+export function decodeResponseHead(flags: number, context: Buffer): ResponseHead {
+  if (context.length === 0) return { status: 0, headers: {} };
+  if (flags & CODEC_PROTO) {
+    try {
+      return decodeProtoResponse(context);
+    } catch (err) {
+      throw new ResponseDecodeError(`invalid protobuf response header from worker: ${(err as Error).message}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(context.toString('utf8'));
+  } catch {
+    throw new ResponseDecodeError(`invalid JSON response header from worker: ${JSON.stringify(context.subarray(0, 80).toString('utf8'))}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new ResponseDecodeError('the response header from the worker is not a JSON object');
+  const { status, headers } = parsed as { status?: unknown; headers?: unknown };
+  const out: HeaderMap = {};
+  if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if (Array.isArray(value)) out[name] = value.filter((v): v is string => typeof v === 'string');
+      else if (typeof value === 'string') out[name] = [value];
+    }
+  }
+  return { status: typeof status === 'number' ? status : Number(status ?? 0), headers: out };
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_VALUE = /[\r\n\0]/;
+
+export interface FlatHeaders {
+  /** [name, value, name, value, ...] for res.writeHead; repeated names keep every value (each Set-Cookie separate). */
+  flat: string[];
+  hasContentLength: boolean;
+  hasTransferEncoding: boolean;
+  hasContentType: boolean;
+  /** Names of headers that were dropped because they could inject a response split. */
+  rejected: string[];
+}
+
+/** Worker headers plus preset ones (the headers middleware), validated. */
+export function flattenHeaders(headers: HeaderMap, preset: Record<string, string> | undefined, keepContentLength: boolean): FlatHeaders {
+  const out: FlatHeaders = { flat: [], hasContentLength: false, hasTransferEncoding: false, hasContentType: false, rejected: [] };
+  const push = (name: string, value: string) => {
+    if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
+      out.rejected.push(name);
+      return;
+    }
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') {
+      // The server frames the body itself; a worker's length is kept only where no body follows (HEAD).
+      if (out.hasContentLength || !keepContentLength) return;
+      out.hasContentLength = true;
+    } else if (lower === 'transfer-encoding') {
+      out.hasTransferEncoding = true;
+      return;
+    } else if (lower === 'content-type') out.hasContentType = true;
+    out.flat.push(name, value);
+  };
+  if (preset) for (const [name, value] of Object.entries(preset)) push(name, value);
+  for (const name in headers) {
+    for (const value of headers[name]!) push(name, value);
+  }
+  return out;
+}

@@ -1,0 +1,307 @@
+/**
+ * The HTTP plugin: node:http in front of the worker pool. Per request: middleware (CORS preflight, static files),
+ * size limit, context, body, one exec on a worker, the answer (streamed when the worker streams), temp-file cleanup.
+ */
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
+import { PoolError, type Log, type Payload, type WorkerPool, type WorkerResponse } from '../pool/types.js';
+import { BodyTooLarge, ClientGone, FormError, readBody, removeTempFiles } from './body.js';
+import { buildContext, encodeJsonContext } from './context.js';
+import { Cors } from './middleware/cors.js';
+import { compress, wantsGzip, worthCompressing } from './middleware/gzip.js';
+import { ProxyIpParser } from './middleware/proxy-ip.js';
+import { StaticFiles } from './middleware/static.js';
+import { KNOWN_MIDDLEWARE, type HttpOptions } from './options.js';
+import { encodeProtoRequest } from './proto.js';
+import { ResponseDecodeError, decodeResponseHead, flattenHeaders, type ResponseHead } from './response.js';
+
+export type { HttpOptions } from './options.js';
+
+export interface HttpPlugin {
+  readonly server: http.Server;
+  listen(): Promise<{ port: number }>;
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), closes idle keep-alive connections. */
+  close(graceMs: number): Promise<void>;
+}
+
+const NO_BODY_STATUS = new Set([204, 304]);
+
+export function createHttpServer(options: HttpOptions, pool: WorkerPool, log: Log): HttpPlugin {
+  return new HttpServer(options, pool, log);
+}
+
+class HttpServer implements HttpPlugin {
+  readonly server: http.Server;
+  private readonly staticFiles: StaticFiles | undefined;
+  private readonly cors: Cors | undefined;
+  private readonly proxyIp: ProxyIpParser | undefined;
+  private readonly gzip: boolean;
+  private readonly requestHeaders: Record<string, string> | undefined;
+  private readonly responseHeaders: Record<string, string> | undefined;
+  private readonly codec: number;
+  private inFlight = 0;
+  private closing = false;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly options: HttpOptions,
+    private readonly pool: WorkerPool,
+    private readonly log: Log,
+  ) {
+    const mw = new Set(options.middleware);
+    for (const name of mw) if (!KNOWN_MIDDLEWARE.has(name)) log.warn({ middleware: name }, 'unknown http middleware is ignored');
+    if (mw.has('sendfile')) log.warn('the sendfile middleware is not provided by Burner; it is ignored');
+    this.staticFiles = mw.has('static') && options.static ? new StaticFiles(options.static) : undefined;
+    if (mw.has('static') && !options.static) log.warn('the static middleware is listed but http.static is not configured');
+    const headers = mw.has('headers') ? options.headers : undefined;
+    this.cors = headers?.cors ? new Cors(headers.cors) : undefined;
+    this.requestHeaders = headers && Object.keys(headers.request).length > 0 ? headers.request : undefined;
+    this.responseHeaders = headers && Object.keys(headers.response).length > 0 ? headers.response : undefined;
+    this.proxyIp = mw.has('proxy_ip_parser') && options.trustedSubnets.length > 0 ? new ProxyIpParser(options.trustedSubnets) : undefined;
+    this.gzip = mw.has('gzip');
+    this.codec = options.codec === 'proto' ? CODEC_PROTO : CODEC_JSON;
+
+    this.server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
+  }
+
+  listen(): Promise<{ port: number }> {
+    const i = this.options.address.lastIndexOf(':');
+    const host = this.options.address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+    const port = Number(this.options.address.slice(i + 1));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve({ port: (this.server.address() as AddressInfo).port });
+      });
+    });
+  }
+
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([drained, timeout]);
+      clearTimeout(timer);
+      if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'grace period over: closing the remaining connections');
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    this.log.debug({ code: err.code, status }, 'malformed request');
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    const start = this.options.observer || this.options.accessLogs ? process.hrtime.bigint() : 0n;
+    this.options.observer?.requestStarted();
+    res.once('close', () => {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+      const seconds = start ? Number(process.hrtime.bigint() - start) / 1e9 : 0;
+      this.options.observer?.requestFinished(res.statusCode, seconds);
+      if (this.options.accessLogs) {
+        this.log.info(
+          { status: res.statusCode, method: req.method, uri: req.url, remote_address: req.socket.remoteAddress, elapsed: `${(seconds * 1000).toFixed(3)}ms` },
+          'http access log',
+        );
+      }
+    });
+    if (this.closing) res.shouldKeepAlive = false;
+
+    if (this.cors) {
+      const pre = this.cors.preflight(req);
+      if (pre) {
+        res.writeHead(pre.status, pre.headers).end();
+        return;
+      }
+    }
+    if (this.staticFiles) {
+      const r = await this.staticFiles.handle(req, res);
+      if (r !== 'next') return;
+    }
+
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.options.maxRequestSize) {
+      this.tooLarge(req, res);
+      return;
+    }
+
+    const { ctx, contentType } = buildContext(req, this.requestHeaders);
+    if (this.proxyIp) ctx.remoteAddr = this.proxyIp.clientIp(req, ctx.remoteAddr);
+    const tempFiles: string[] = [];
+    try {
+      const body = await readBody(req, contentType, this.options, tempFiles);
+      ctx.parsed = body.parsed;
+      let context: Buffer;
+      if (this.codec === CODEC_PROTO) {
+        ctx.uploads = body.uploads ? JSON.stringify(body.uploads) : '';
+        context = encodeProtoRequest(ctx);
+      } else {
+        context = encodeJsonContext(ctx, body.uploads);
+      }
+      const payload: Payload = { codec: this.codec, context, body: body.body };
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      let streamed = false;
+      const result = await this.pool.exec(payload, {
+        signal: abort.signal,
+        onChunk: (chunk) => {
+          streamed = true;
+          this.writeChunk(res, chunk);
+        },
+      });
+      if (streamed) this.endStream(res, result);
+      else await this.respond(req, res, result);
+    } catch (err) {
+      this.fail(res, err, req);
+    } finally {
+      if (tempFiles.length > 0) void removeTempFiles(tempFiles);
+    }
+  }
+
+  private async respond(req: IncomingMessage, res: ServerResponse, r: WorkerResponse): Promise<void> {
+    const head = decodeResponseHead(r.flags, r.context);
+    if (!this.validStatus(res, head)) return;
+    const isHead = req.method === 'HEAD';
+    const preset = this.cors ? { ...this.responseHeaders, ...this.cors.responseHeaders(req) } : this.responseHeaders;
+    const h = flattenHeaders(head.headers, preset, isHead);
+    this.logRejected(h.rejected);
+    let body = r.body;
+    if (this.gzip && body.length > 0 && wantsGzip(req.headers['accept-encoding'])) {
+      const type = headerValue(h.flat, 'content-type');
+      if (worthCompressing(body, type, headerValue(h.flat, 'content-encoding'))) {
+        body = await compress(body);
+        h.flat.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
+      }
+    }
+    if (!h.hasContentLength && !NO_BODY_STATUS.has(head.status) && head.status >= 200) h.flat.push('Content-Length', String(body.length));
+    res.writeHead(head.status, h.flat);
+    res.end(body);
+  }
+
+  /** The first non-1xx header of a stream is applied once; 1xx frames become interim responses. */
+  private writeChunk(res: ServerResponse, chunk: WorkerResponse): void {
+    if (res.destroyed) return;
+    if (!res.headersSent && chunk.context.length > 0) {
+      const head = decodeResponseHead(chunk.flags, chunk.context);
+      if (head.status >= 100 && head.status < 200) {
+        this.interim(res, head);
+        return;
+      }
+      if (!this.validStatus(res, head)) return;
+      const h = flattenHeaders(head.headers, this.responseHeaders, false);
+      this.logRejected(h.rejected);
+      res.writeHead(head.status, h.flat);
+    }
+    if (chunk.body.length > 0) {
+      if (!res.headersSent) res.writeHead(200);
+      res.write(chunk.body);
+    }
+  }
+
+  private endStream(res: ServerResponse, last: WorkerResponse): void {
+    if (res.destroyed) return;
+    if (!res.headersSent) {
+      const head = last.context.length > 0 ? decodeResponseHead(last.flags, last.context) : { status: 200, headers: {} };
+      if (head.status >= 100 && head.status < 200) head.status = 200;
+      if (!this.validStatus(res, head)) return;
+      const h = flattenHeaders(head.headers, this.responseHeaders, false);
+      res.writeHead(head.status, h.flat);
+    }
+    res.end(last.body);
+  }
+
+  private interim(res: ServerResponse, head: ResponseHead): void {
+    if (head.status === 103) {
+      const hints: Record<string, string | string[]> = {};
+      for (const [name, values] of Object.entries(head.headers)) {
+        if (values.every((v) => !/[\r\n\0]/.test(v))) hints[name.toLowerCase()] = values.length === 1 ? values[0]! : values;
+      }
+      if (hints.link !== undefined) res.writeEarlyHints(hints as { link: string | string[] });
+    } else if (head.status === 100) res.writeContinue();
+    else if (head.status === 102) res.writeProcessing();
+    else this.log.warn({ status: head.status }, 'informational status from worker ignored');
+  }
+
+  private validStatus(res: ServerResponse, head: ResponseHead): boolean {
+    if (Number.isInteger(head.status) && head.status >= 100 && head.status <= 599) return true;
+    const text = `unknown status code from worker: ${head.status}`;
+    this.log.error({ status: head.status }, text);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+    else res.destroy();
+    return false;
+  }
+
+  private logRejected(names: string[]): void {
+    if (names.length > 0) this.log.warn({ headers: names }, 'response headers with invalid names or CR/LF/NUL in values were dropped');
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    const text = `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)\n`;
+    res.shouldKeepAlive = false;
+    res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+    res.end(text);
+    // Discard (never buffer) what the client still sends, then cut the connection.
+    res.once('finish', () => {
+      req.resume();
+      setTimeout(() => req.socket.destroy(), 1000).unref();
+    });
+  }
+
+  private fail(res: ServerResponse, err: unknown, req?: IncomingMessage): void {
+    if (err instanceof ClientGone) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof BodyTooLarge && req) {
+      if (!res.headersSent) this.tooLarge(req, res);
+      else res.destroy();
+      return;
+    }
+    let status = this.options.internalErrorCode;
+    let text = '';
+    if (err instanceof PoolError) {
+      if (err.kind === 'NoFreeWorkers') this.options.observer?.noFreeWorkers();
+      this.log.error({ kind: err.kind, err: err.message }, 'worker error');
+      if (this.options.poolDebug) text = err.message;
+    } else if (err instanceof FormError) {
+      status = 500;
+      text = err.message;
+      this.log.warn({ err: err.message }, 'bad request body');
+    } else if (err instanceof ResponseDecodeError) {
+      this.log.error({ err: err.message }, 'bad response from worker');
+      if (this.options.poolDebug) text = err.message;
+    } else {
+      this.log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'internal error');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+}
+
+function headerValue(flat: string[], lowerName: string): string | undefined {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return flat[i + 1];
+  return undefined;
+}
