@@ -26,6 +26,8 @@ export interface Served {
   url: string;
   dir: string;
   child: ChildProcess;
+  /** Resolves with the exit code once the server process has exited. */
+  exited: Promise<number | null>;
   /** Everything the server wrote to stderr so far. */
   logs(): string;
   /** SIGTERM, wait for exit, remove the temp dir. Returns the exit code. */
@@ -59,6 +61,7 @@ export async function serve(
     url: `http://127.0.0.1:${port}`,
     dir,
     child,
+    exited,
     logs: () => logs,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -90,7 +90,8 @@ test('SIGTERM during 50 slow requests: all complete with 200, new connections ar
   await assert.rejects(fetch(`${s.url}/late`), 'a new connection is refused while draining');
   const results = await Promise.all(inflight);
   for (const r of results) assert.deepEqual(r, { status: 200, body: 'slept' });
-  assert.equal(await s.stop(), 0);
+  assert.equal(await s.exited, 0, `exit code 0:\n${s.logs()}`);
+  await s.stop();
   for (const pid of allPids) assert.ok(await eventually(() => !pidAlive(pid), 5000), `worker ${pid} is gone`);
 });
 
