@@ -7,8 +7,8 @@
  * `php spark burner:init` does: `php vendor/burner/burner/worker/codeigniter.php`); BURNER_APP_ROOT overrides that.
  * CodeIgniter boots once; then each request is served by Burner\CodeIgniter\Kernel and the state is reset.
  *
- * A fatal error ends this worker only: the waiting request is answered 500 here when the relay still works, and
- * the server's pool starts a replacement.
+ * A fatal error ends this worker only: the process exits, the server answers that request with 500 and its pool
+ * starts a replacement.
  */
 
 declare(strict_types=1);
@@ -39,30 +39,29 @@ if (! class_exists(HttpWorker::class)) {
     });
 }
 
-/** @var HttpWorker|null $httpWorker */
-$httpWorker = null;
 /** @var Kernel|null $kernel */
 $kernel = null;
 
 // Registered before CodeIgniter boots, so it runs before CI's own shutdown handler (which would print an error
-// page to STDOUT, the relay, and exit).
-register_shutdown_function(static function () use (&$httpWorker, &$kernel): void {
+// page to STDOUT, the relay, and exit). A fatal error is not answered here: the process exits mid-request, so the
+// server answers 500 itself and its pool knows at once that this worker is gone (answering first would leave a
+// window in which the next request is handed to a dying worker).
+register_shutdown_function(static function () use (&$kernel): void {
     $error = error_get_last();
     $fatal = $error !== null && in_array($error['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_PARSE, E_RECOVERABLE_ERROR], true);
     if ($fatal) {
-        fwrite(STDERR, sprintf("[burner] fatal error, worker exits: %s in %s:%d\n", $error['message'], $error['file'], $error['line']));
-        if ($httpWorker !== null && $kernel !== null && $kernel->inRequest()) {
-            try {
-                while (ob_get_level() > 0) {
-                    ob_end_clean();
-                }
-                $httpWorker->respond(500, "Internal Server Error\n", ['Content-Type' => ['text/plain; charset=UTF-8']]);
-            } catch (Throwable) {
-                // the server answers 500 itself when the worker dies mid-request
-            }
-        }
+        fwrite(STDERR, sprintf(
+            "[burner] fatal error%s, worker exits: %s in %s:%d\n",
+            $kernel !== null && $kernel->inRequest() ? ' during a request' : '',
+            $error['message'],
+            $error['file'],
+            $error['line'],
+        ));
     }
     // Whatever runs after this (CI's shutdown handler) must not write to STDOUT.
+    while (ob_get_level() > 0) {
+        ob_end_clean();
+    }
     ob_start(static fn (): string => '');
 });
 

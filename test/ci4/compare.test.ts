@@ -88,7 +88,7 @@ describe('php -S and Burner serve the same pages', () => {
   let builtin: Awaited<ReturnType<typeof phpBuiltin>>;
   before(async () => {
     app = ciApp('ci4-compare');
-    burner = await serveCi(app, { workers: 1, baseUrl: false });
+    burner = await serveCi(app, { workers: 1 });
     builtin = await phpBuiltin(app);
   });
   after(async () => {

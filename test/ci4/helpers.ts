@@ -17,20 +17,19 @@ export function ciApp(name: string, options: { fixtures?: boolean; burner?: bool
   return target;
 }
 
-/** `rr serve` with the bridge's worker on the app: a free port, uploads in a temp dir, CI_ENVIRONMENT as given. */
-export function serveCi(
-  app: string,
-  options: { env?: string; workers?: number; baseUrl?: boolean; extra?: string } = {},
-): Promise<Served> {
+/**
+ * `rr serve` with the bridge's worker on the app: a free port, uploads in a temp dir, CI_ENVIRONMENT as given.
+ * The app keeps its baseURL (http://localhost:8080/): absolute URLs CI builds (redirects) point there.
+ */
+export function serveCi(app: string, options: { env?: string; workers?: number; extra?: string } = {}): Promise<Served> {
   const workers = options.workers ?? 1;
-  const baseUrl = options.baseUrl ?? true;
   const yaml = `version: "3"
 server:
   command: "php ${ROOT}/php/worker/codeigniter.php"
   env:
     BURNER_APP_ROOT: "${app}"
     CI_ENVIRONMENT: "${options.env ?? 'production'}"
-${baseUrl ? '    app.baseURL: "http://127.0.0.1:{{PORT}}/"\n' : ''}http:
+http:
   address: 127.0.0.1:{{PORT}}
   middleware: ["static"]
   static:
