@@ -20,7 +20,8 @@ final class ErrorPages
     /**
      * @param object $request  CodeIgniter\HTTP\IncomingRequest
      * @param object $response CodeIgniter\HTTP\Response (a fresh one is fine)
-     * @return object the response carrying the error page
+     * @return object|Reply a CI response (API answers, sent through the response as CI does), or a Reply for an
+     *                      HTML error page: CI echoes those after a bare status line, without the response's headers
      */
     public function render(Throwable $e, object $request, object $response): object
     {
@@ -89,7 +90,15 @@ final class ErrorPages
             }
         }
 
-        return $response->setBody($body);
+        return self::page($status, $body);
+    }
+
+    private static function page(int $status, string $body): Reply
+    {
+        $type = (string) (ini_get('default_mimetype') ?: 'text/html');
+        $charset = (string) ini_get('default_charset');
+
+        return new Reply($status, ['Content-Type' => [$type . ($charset !== '' ? '; charset=' . $charset : '')]], $body);
     }
 
     /**
@@ -146,7 +155,7 @@ final class ErrorPages
             return $result;
         }
 
-        return $response->setBody($body);
+        return self::page($status, $body);
     }
 
     /** Last resort when rendering the error page itself failed. */

@@ -342,7 +342,9 @@ final class Kernel
                 $response->setProtocolVersion($ciRequest->getProtocolVersion());
             }
 
-            return $this->responses->toReply($this->errors->render($e, $ciRequest, $response));
+            $page = $this->errors->render($e, $ciRequest, $response);
+
+            return $page instanceof Reply ? $page : $this->responses->toReply($page);
         } catch (Throwable $renderError) {
             ErrorPages::logToStderr($renderError);
             if ($renderError !== $e) {
