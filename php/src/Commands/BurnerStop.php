@@ -9,14 +9,15 @@ use CodeIgniter\CLI\BaseCommand;
 use CodeIgniter\CLI\CLI;
 
 /**
- * php spark burner:stop (runs `vendor/bin/rr start --daemon.:stop` against the app's .rr.yaml)
+ * php spark burner:stop (runs `vendor/bin/rr stop` against the app's .rr.yaml)
  */
 class BurnerStop extends BaseCommand
 {
     protected $group = 'Burner';
     protected $name = 'burner:stop';
-    protected $description = "Stops the Burner server started with burner";
-    protected $usage = 'burner:stop';
+    protected $description = 'Stops the Burner server started with burner:start --daemon.';
+    protected $usage = 'burner:stop [--force]';
+    protected $options = ['--force' => 'Force the stop (a second SIGTERM after 1 s).'];
 
     public function run(array $params)
     {
@@ -26,7 +27,7 @@ class BurnerStop extends BaseCommand
 
             return 1;
         }
-        $args = ['start --daemon.:stop'];
+        $args = ['stop'];
         if (array_key_exists('force', $params) || CLI::getOption('force') !== null) {
             $args[] = '-f';
         }

@@ -16,7 +16,8 @@ class BurnerWorkers extends BaseCommand
     protected $group = 'Burner';
     protected $name = 'burner:workers';
     protected $description = "Shows the worker table of the running Burner server.";
-    protected $usage = 'burner:workers';
+    protected $usage = 'burner:workers [-i]';
+    protected $options = ['-i' => 'Refresh the table every second until Ctrl-C.'];
 
     public function run(array $params)
     {
