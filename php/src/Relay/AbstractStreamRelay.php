@@ -52,7 +52,14 @@ abstract class AbstractStreamRelay implements RelayInterface
 
     public function receive(): Frame
     {
-        return Frame::read(fn (int $n): string => $this->readExactly($n));
+        $atBoundary = true;
+
+        return Frame::read(function (int $n) use (&$atBoundary): string {
+            $boundary = $atBoundary;
+            $atBoundary = false;
+
+            return $this->readExactly($n, $boundary);
+        });
     }
 
     public function hasFrame(float $timeout = 0.0): bool
@@ -66,7 +73,10 @@ abstract class AbstractStreamRelay implements RelayInterface
         return (int) @\stream_select($r, $w, $e, $sec, $usec) > 0;
     }
 
-    protected function readExactly(int $length): string
+    /**
+     * @param bool $atBoundary nothing of the current frame was read yet: EOF here is a clean close
+     */
+    protected function readExactly(int $length, bool $atBoundary = false): string
     {
         $in = $this->input();
         $buffer = '';
@@ -75,6 +85,9 @@ abstract class AbstractStreamRelay implements RelayInterface
             $chunk = @\fread($in, $missing);
             if ($chunk === false || $chunk === '') {
                 if (\feof($in)) {
+                    if ($atBoundary && $missing === $length) {
+                        throw new RelayClosedException($this->describe() . ': peer closed the relay');
+                    }
                     throw new RelayException(\sprintf(
                         '%s: peer closed the relay (%d of %d bytes read)',
                         $this->describe(),

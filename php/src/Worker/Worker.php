@@ -6,6 +6,7 @@ namespace Burner\Worker;
 
 use Burner\Frame;
 use Burner\Relay\Relay;
+use Burner\Relay\RelayClosedException;
 use Burner\Relay\RelayInterface;
 
 /**
@@ -70,7 +71,7 @@ final class Worker
 
     /**
      * Waits for the next payload. Answers the PID handshake on the way (the server sends it right after spawning,
-     * and this is the first read), and returns null when the server asks the worker to stop.
+     * and this is the first read), and returns null when the server asks the worker to stop or closes the relay.
      */
     public function waitPayload(): ?Payload
     {
@@ -82,7 +83,12 @@ final class Worker
         }
 
         while (true) {
-            $frame = $this->relay->receive();
+            try {
+                $frame = $this->relay->receive();
+            } catch (RelayClosedException) {
+                // The server closed our input between two frames: it is gone, so the loop ends like on stop.
+                return null;
+            }
 
             if ($frame->hasFlag(Frame::CONTROL)) {
                 if ($this->handleControl($frame)) {

@@ -106,6 +106,16 @@ final class WorkerProcessTest extends TestCase
         $this->stopAndCheckStdout($w);
     }
 
+    public function testClosedStdinEndsTheLoopCleanly(): void
+    {
+        $w = $this->start();
+        $w->handshake();
+        \fclose($w->stdin);
+        self::assertSame(0, $w->wait(), 'a server that goes away is a normal end of the loop');
+        self::assertStringContainsString('worker done', $w->drainStderr());
+        self::assertSame('', $w->readRemainingStdout());
+    }
+
     public function testSoftErrorKeepsTheWorker(): void
     {
         $w = $this->start();

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Burner\Tests\Worker;
 
 use Burner\Frame;
+use Burner\Relay\RelayException;
 use Burner\Relay\StreamRelay;
 use Burner\Worker\Environment;
 use Burner\Worker\Payload;
@@ -133,6 +134,23 @@ final class WorkerTest extends TestCase
         self::assertTrue($this->worker->isStreamStopped());
         $this->worker->respond(new Payload('', ''), 0, false);
         self::assertNull($this->worker->waitPayload());
+    }
+
+    public function testServerClosingTheRelayBetweenFramesEndsTheLoop(): void
+    {
+        $this->serverSends('', 0, [0]);
+        self::assertNotNull($this->worker->waitPayload());
+        \stream_socket_shutdown($this->server, \STREAM_SHUT_WR);
+        self::assertNull($this->worker->waitPayload());
+    }
+
+    public function testServerClosingTheRelayMidFrameIsAnError(): void
+    {
+        \fwrite($this->server, \substr(Frame::packFrame('abcdef', 0, [1]), 0, 14));
+        \stream_socket_shutdown($this->server, \STREAM_SHUT_WR);
+        $this->expectException(RelayException::class);
+        $this->expectExceptionMessage('peer closed the relay (2 of 10 bytes read)');
+        $this->worker->waitPayload();
     }
 
     public function testErrorFrame(): void
