@@ -49,9 +49,13 @@ describe('burner:reload under load', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const workers = await run('php', ['spark', 'burner:workers'], { cwd: app });
-    assert.equal(workers.code, 0, workers.stdout + workers.stderr);
-    assert.match(workers.stdout, /\d+/, 'the worker table lists pids');
+    const pids = async () => {
+      const workers = await run('php', ['spark', 'burner:workers'], { cwd: app });
+      assert.equal(workers.code, 0, workers.stdout + workers.stderr);
+      return [...workers.stdout.matchAll(/^\|\s*(\d+)\s*\|\s*ready/gm)].map((m) => Number(m[1])).sort();
+    };
+    const before = await pids();
+    assert.equal(before.length, 2, 'the worker table lists the two workers');
 
     let ok = 0;
     const failures: string[] = [];
@@ -78,5 +82,8 @@ describe('burner:reload under load', () => {
     await Promise.all([client(), client(), client(), client(), reloads]);
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `served ${ok} requests`);
+    const afterReload = await pids();
+    assert.equal(afterReload.length, 2);
+    assert.ok(afterReload.every((pid) => !before.includes(pid)), 'all workers were replaced');
   });
 });
