@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Burner\RPC;
 
 use Burner\Frame;
+use Burner\Relay\RelayException;
 use Burner\Relay\RelayInterface;
 use Burner\Relay\SocketRelay;
 use Burner\Worker\Environment;
@@ -45,7 +46,9 @@ final class RPC
             throw new \InvalidArgumentException(\sprintf('invalid RPC DSN "%s": expected tcp://host:port or unix:///path', $dsn));
         }
 
-        return new self(new SocketRelay($dsn, retries: 5, retryDelayMs: 100, timeout: 5.0, readTimeout: 30.0), $codec);
+        // No read timeout: resetter.Reset legitimately waits for a whole pool to restart. Build the relay
+        // yourself (new RPC(new SocketRelay($dsn, readTimeout: 10.0))) to bound calls.
+        return new self(new SocketRelay($dsn, retries: 5, retryDelayMs: 100, timeout: 5.0), $codec);
     }
 
     public function getRelay(): RelayInterface
@@ -82,18 +85,22 @@ final class RPC
         $method = $this->prefix . $method;
         $seq = self::$seq = self::$seq >= 0xFFFFFFFF ? 1 : self::$seq + 1;
 
-        $this->relay->send(Frame::packFrame(
-            $method . $this->encode($payload),
-            $this->codec,
-            [$seq, \strlen($method)],
-        ));
-
-        $frame = $this->relay->receive();
+        $request = Frame::packFrame($method . $this->encode($payload), $this->codec, [$seq, \strlen($method)]);
+        try {
+            $this->relay->send($request);
+            $frame = $this->relay->receive();
+        } catch (RelayException $e) {
+            // A half-read or unanswered call leaves the connection out of step: drop it, the next call reconnects.
+            $this->relay->close();
+            throw $e;
+        }
         if (\count($frame->options) !== 2) {
+            $this->relay->close();
             throw new RPCException(\sprintf('invalid RPC reply: expected 2 options [seq, method length], got %d', \count($frame->options)));
         }
         [$replySeq, $methodLength] = $frame->options;
         if ($replySeq !== $seq) {
+            $this->relay->close();
             throw new RPCException(\sprintf('invalid RPC frame, sequence mismatch: sent %d, got %d', $seq, $replySeq));
         }
         if ($methodLength > \strlen($frame->payload)) {

@@ -95,12 +95,17 @@ abstract class AbstractStreamRelay implements RelayInterface
                         $length,
                     ));
                 }
-                if ($chunk === false) {
-                    throw new RelayException($this->describe() . ': read failed (' . $this->lastError() . ')');
-                }
                 $meta = \stream_get_meta_data($in);
                 if ($meta['timed_out']) {
-                    throw new RelayException($this->describe() . ': read timed out');
+                    throw new RelayException(\sprintf(
+                        '%s: read timed out (%d of %d bytes read)',
+                        $this->describe(),
+                        $length - $missing,
+                        $length,
+                    ));
+                }
+                if ($chunk === false) {
+                    throw new RelayException($this->describe() . ': read failed (' . $this->lastError() . ')');
                 }
                 if (!$meta['blocked']) {
                     // Non-blocking stream with nothing buffered yet: sleep in select, not in a busy loop.

@@ -67,12 +67,17 @@ final class RPCTest extends TestCase
         self::assertSame(42, $rpc->call('test.Echo', 42));
     }
 
-    public function testSequenceMismatch(): void
+    public function testSequenceMismatchDropsTheConnectionAndTheNextCallReconnects(): void
     {
         $rpc = RPC::create($this->serve('tcp://127.0.0.1:0'));
-        $this->expectException(RPCException::class);
-        $this->expectExceptionMessage('sequence mismatch');
-        $rpc->call('test.BadSeq', true);
+        try {
+            $rpc->call('test.BadSeq', true);
+            self::fail('a reply with another sequence number must throw');
+        } catch (RPCException $e) {
+            self::assertStringContainsString('sequence mismatch', $e->getMessage());
+        }
+        self::assertFalse($rpc->getRelay()->isConnected());
+        self::assertSame('again', $rpc->call('test.Echo', 'again'));
     }
 
     public function testInvalidJsonReply(): void

@@ -186,6 +186,17 @@ final class RelayTest extends TestCase
         $relay->close();
     }
 
+    public function testReadTimeout(): void
+    {
+        $server = \stream_socket_server('tcp://127.0.0.1:0');
+        $this->streams[] = $server;
+        $relay = new SocketRelay('tcp://' . \stream_socket_get_name($server, false), readTimeout: 0.2);
+        $relay->send(Frame::packFrame('unanswered', 0, [0, 0]));
+        $this->expectException(RelayException::class);
+        $this->expectExceptionMessage('read timed out');
+        $relay->receive();
+    }
+
     public function testConnectGivesUpAfterTheRetries(): void
     {
         // Bind a port, then free it: nothing listens there any more.
