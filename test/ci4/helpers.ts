@@ -25,7 +25,7 @@ export function serveCi(app: string, options: { env?: string; workers?: number; 
   const workers = options.workers ?? 1;
   const yaml = `version: "3"
 server:
-  command: "php ${ROOT}/php/worker/codeigniter.php"
+  command: "php -d opcache.enable_cli=1 ${ROOT}/php/worker/codeigniter.php"
   env:
     BURNER_APP_ROOT: "${app}"
     CI_ENVIRONMENT: "${options.env ?? 'production'}"

@@ -72,7 +72,7 @@ describe("the user's path: composer require, burner:init, burner:start", () => {
     assert.match(yaml, /middleware: \["static"\]/);
     assert.match(yaml, /dir: "public"/);
     assert.match(yaml, /listen: tcp:\/\/127\.0\.0\.1:6001/);
-    assert.match(yaml, /command: "php vendor\/burner\/burner\/worker\/codeigniter\.php"/);
+    assert.match(yaml, /command: "php -d opcache\.enable_cli=1 vendor\/burner\/burner\/worker\/codeigniter\.php"/);
     assert.match(yaml, /num_workers: [1-9]\d*/);
     assert.match(readFileSync(path.join(app, 'app/Config/Burner.php'), 'utf8'), /class Burner extends BaseConfig/);
 
