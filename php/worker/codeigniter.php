@@ -67,6 +67,11 @@ register_shutdown_function(static function () use (&$kernel): void {
 
 $httpWorker = HttpWorker::create();
 
+if (! filter_var(ini_get('opcache.enable_cli'), FILTER_VALIDATE_BOOLEAN)) {
+    fwrite(STDERR, "[burner] OPcache is off in this worker: run it with `php -d opcache.enable_cli=1` (faster, and without it "
+        . "CodeIgniter's per-request require of app/Config/Routes.php slowly grows the worker's memory)\n");
+}
+
 try {
     $kernel = Kernel::boot($appRoot);
 } catch (Throwable $e) {

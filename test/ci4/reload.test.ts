@@ -3,6 +3,7 @@
  * zero failed requests. Also `burner:workers` shows the worker table. Runs on free ports: the test rewrites the
  * addresses in the .rr.yaml that burner:init wrote.
  */
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,5 +86,43 @@ describe('burner:reload under load', () => {
     const afterReload = await pids();
     assert.equal(afterReload.length, 2);
     assert.ok(afterReload.every((pid) => !before.includes(pid)), 'all workers were replaced');
+  });
+  test('burner:start in the foreground serves until the process gets SIGTERM', async () => {
+    const stop = await run('php', ['spark', 'burner:stop'], { cwd: app });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const deadline = Date.now() + 10_000;
+    while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(pidAlive(pid), false);
+
+    const fgPort = await freePort();
+    const child = spawn('php', ['spark', 'burner:start', '--port', String(fgPort)], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let body = '';
+      const ready = Date.now() + 30_000;
+      while (Date.now() < ready && child.exitCode === null) {
+        try {
+          body = await (await fetch(`http://127.0.0.1:${fgPort}/bt/hello`)).text();
+          if (body === 'hello from CodeIgniter') break;
+        } catch {
+          // starting
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(body, 'hello from CodeIgniter', output);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, 'the server (which replaced spark) stops gracefully on SIGTERM');
+    let refused = false;
+    try {
+      await fetch(`http://127.0.0.1:${fgPort}/bt/hello`);
+    } catch {
+      refused = true;
+    }
+    assert.ok(refused, 'nothing listens any more');
   });
 });

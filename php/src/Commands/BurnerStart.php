@@ -59,7 +59,7 @@ class BurnerStart extends BaseCommand
 
         CLI::write('Starting the Burner server (Ctrl-C stops it)...', 'green');
 
-        $code = $server->run(['serve', ...$args]);
+        $code = $server->exec(['serve', ...$args]);
 
         return $code === 0 ? null : $code;
     }

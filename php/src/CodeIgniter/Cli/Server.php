@@ -51,6 +51,24 @@ final class Server
         return null;
     }
 
+    /**
+     * Replaces this PHP process with the server (pcntl_exec), so signals (Ctrl-C, SIGTERM from a supervisor) reach
+     * the server itself. Without pcntl, runs it as a child and waits.
+     *
+     * @param list<string> $args
+     */
+    public function exec(array $args): int
+    {
+        if (function_exists('pcntl_exec')) {
+            chdir($this->rootPath);
+            $sub = array_shift($args);
+            @pcntl_exec($this->binary(), [(string) $sub, '-c', $this->configPath(), ...$args]);
+            // only reached when exec failed: fall back to a child process
+        }
+
+        return $this->run(func_get_args()[0]);
+    }
+
     /** @param list<string> $args @return int exit code; stdio is the terminal's */
     public function run(array $args): int
     {
