@@ -1,0 +1,203 @@
+/**
+ * Aggregates the rounds and renders the markdown report (bench/results/latest.md).
+ */
+import type { WrkResult } from './wrk.js';
+import type { Ceiling } from './apps.js';
+import type { KeepAliveResult, UploadResult } from './extras.js';
+
+export type Side = 'burner' | 'fpm';
+
+export interface Round {
+  side: Side;
+  wrk: WrkResult;
+  serverCpuUs: number;
+  workerCpuUs: number;
+  serverRssPeakKb: number;
+  workerRssPeakKb: number;
+}
+
+export interface AppRun {
+  id: string;
+  title: string;
+  path: string;
+  rounds: Round[];
+  idle: Record<Side, { serverKb: number; workersKb: number }>;
+  ceiling?: Ceiling;
+}
+
+export interface Summary {
+  rounds: number;
+  requests: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuUsPerReq: number;
+  workerCpuUsPerReq: number;
+  serverRssKb: number;
+  workerRssKb: number;
+  errors: number;
+}
+
+export function summarize(rounds: Round[]): Summary {
+  const n = rounds.length;
+  const sum = (f: (r: Round) => number): number => rounds.reduce((a, r) => a + f(r), 0);
+  const requests = sum((r) => r.wrk.requests);
+  return {
+    rounds: n,
+    requests,
+    reqPerSec: requests / sum((r) => r.wrk.seconds),
+    p50Ms: sum((r) => r.wrk.p50Ms) / n,
+    p99Ms: sum((r) => r.wrk.p99Ms) / n,
+    serverCpuUsPerReq: sum((r) => r.serverCpuUs) / requests,
+    workerCpuUsPerReq: sum((r) => r.workerCpuUs) / requests,
+    serverRssKb: Math.max(...rounds.map((r) => r.serverRssPeakKb)),
+    workerRssKb: Math.max(...rounds.map((r) => r.workerRssPeakKb)),
+    errors: sum((r) => r.wrk.socketErrors + r.wrk.non2xx),
+  };
+}
+
+export interface Settings {
+  workers: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  threads: number;
+  rounds: number;
+  quick: boolean;
+}
+
+export interface Machine {
+  date: string;
+  cpus: number;
+  cpuModel: string;
+  memoryGb: number;
+  kernel: string;
+  loadAvg: number[];
+  versions: Record<string, string>;
+}
+
+export interface Report {
+  machine: Machine;
+  settings: Settings;
+  apps: AppRun[];
+  upload?: UploadResult;
+  keepAlive?: KeepAliveResult;
+  idleServerKb?: number;
+}
+
+const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '—');
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
+const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
+
+const GOALS = { welcomeRatio: 3.0, helloRatio: 1.3, cpuUs: 25, idleMb: 80, uploadMb: 64, keepAlive: 10_000 };
+
+export function renderReport(r: Report): string {
+  const s = r.settings;
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(`# Burner vs nginx + PHP-FPM${s.quick ? ' (quick smoke run)' : ''}`, '');
+  out.push(`Measured ${m.date} on this machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb.toFixed(1)} GB RAM, Linux ${m.kernel}; ` +
+    `load average at start ${m.loadAvg.map((x) => x.toFixed(2)).join(' / ')}.`);
+  out.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  out.push(`Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
+    `\`pm.max_children = ${s.workers}\`), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
+    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} rounds each, alternating Burner / nginx+FPM.`, '');
+
+  out.push('| app | server | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | server RSS | PHP RSS | errors | Burner / nginx+FPM |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios: Record<string, number> = {};
+  for (const app of r.apps) {
+    const b = summarize(app.rounds.filter((x) => x.side === 'burner'));
+    const f = summarize(app.rounds.filter((x) => x.side === 'fpm'));
+    const ratio = b.reqPerSec / f.reqPerSec;
+    ratios[app.id] = ratio;
+    const row = (label: string, x: Summary, last: string): string =>
+      `| ${app.title} | ${label} | ${f0(x.reqPerSec)} | ${f2(x.p50Ms)} ms | ${f2(x.p99Ms)} ms | ${f1(x.serverCpuUsPerReq)} | ` +
+      `${f1(x.workerCpuUsPerReq)} | ${mb(x.serverRssKb)} | ${mb(x.workerRssKb)} | ${x.errors} | ${last} |`;
+    out.push(row('Burner', b, `**${f2(ratio)}×**`));
+    out.push(row('nginx+FPM', f, ''));
+    if (app.ceiling) {
+      const c = app.ceiling;
+      const ceilingN = c.reqPerSec * s.workers;
+      out.push(`| ${app.title} | in-process ceiling (1 PHP process, no HTTP) | ${f0(c.reqPerSec)} | ${f2(c.p50Us / 1000)} ms | ` +
+        `${f2(c.p99Us / 1000)} ms | — | ${f1(c.cpuUsPerReq)} | — | ${mb(c.rssKb)} | — | Burner = ${f0((b.reqPerSec / ceilingN) * 100)}% of ${s.workers} × ceiling |`);
+    }
+  }
+  out.push('');
+
+  out.push('Idle RSS right after start (before any load):', '');
+  out.push('| app | Burner server | Burner workers | nginx | php-fpm master + children |');
+  out.push('|---|---:|---:|---:|---:|');
+  for (const app of r.apps) {
+    out.push(`| ${app.title} | ${mb(app.idle.burner.serverKb)} | ${mb(app.idle.burner.workersKb)} | ${mb(app.idle.fpm.serverKb)} | ${mb(app.idle.fpm.workersKb)} |`);
+  }
+  out.push('');
+
+  out.push('## Goals', '');
+  out.push('| goal | target | measured | met |', '|---|---|---|---|');
+  const goal = (name: string, target: string, measured: string, ok: boolean | undefined): void => {
+    out.push(`| ${name} | ${target} | ${measured} | ${ok === undefined ? 'not measured' : ok ? 'yes' : '**no**'} |`);
+  };
+  const ratioGoal = (id: string, name: string, target: number): void =>
+    goal(name, `≥ ${target.toFixed(1)}×`, ratios[id] === undefined ? '—' : `${f2(ratios[id]!)}×`, ratios[id] === undefined ? undefined : ratios[id]! >= target);
+  ratioGoal('ci4-welcome', 'CI4 welcome page, Burner / nginx+FPM', GOALS.welcomeRatio);
+  ratioGoal('hello', 'hello world, Burner / nginx+FPM', GOALS.helloRatio);
+  const cpu = r.apps.map((a) => ({ title: a.title, us: summarize(a.rounds.filter((x) => x.side === 'burner')).serverCpuUsPerReq }));
+  const worst = cpu.reduce((a, b) => (b.us > a.us ? b : a), { title: '—', us: -Infinity });
+  goal('server (Node) CPU per request, every app', `≤ ${GOALS.cpuUs} µs`, cpu.map((c) => `${c.title} ${f1(c.us)} µs`).join(', ') || '—',
+    cpu.length ? worst.us <= GOALS.cpuUs : undefined);
+  goal('server RSS idle (hello, after start)', `≤ ${GOALS.idleMb} MB`, r.idleServerKb === undefined ? '—' : mb(r.idleServerKb),
+    r.idleServerKb === undefined ? undefined : r.idleServerKb / 1024 <= GOALS.idleMb);
+  const u = r.upload;
+  goal(`server RSS growth during a ${u ? (u.bytes / 2 ** 30).toFixed(u.bytes % 2 ** 30 ? 2 : 0) : 1} GB upload`, `≤ ${GOALS.uploadMb} MB`,
+    u ? `${mb(u.growthKb)} (${mb(u.rssBeforeKb)} → peak ${mb(u.rssPeakKb)}, HTTP ${u.status}, ${f1(u.seconds)} s)` : '—',
+    u ? u.status === 200 && u.growthKb / 1024 <= GOALS.uploadMb : undefined);
+  const k = r.keepAlive;
+  goal(`${GOALS.keepAlive.toLocaleString('en')} idle keep-alive connections held`, 'all held and still served',
+    k ? `${k.count} opened → ${k.answered} answered, ${k.stillOpen} still open after ${k.holdSeconds} s idle, ${k.servedAgain} served again; ` +
+      `a new client got HTTP ${k.probeStatus} meanwhile; server RSS ${mb(k.rssBeforeKb)} → ${mb(k.rssWithConnectionsKb)} with them open` : '—',
+    k ? k.servedAgain >= GOALS.keepAlive && k.probeStatus === 200 : undefined);
+  out.push('');
+
+  out.push('## Notes', '');
+  out.push(
+    '- Same apps on both sides: (a) `bench/apps/hello` (`worker.php` for Burner, `index.php` for FPM, the same 14-byte body); ' +
+      '(b) CodeIgniter 4.1.3\'s welcome page and (c) `GET /bench/json` (a controller reading 10 rows from SQLite, `bench/apps/ci4/`), ' +
+      'one CI4 app created by `scripts/ci4-app.sh` under `tmp/bench/`, in CI\'s default `production` environment, with Burner\'s ' +
+      'CodeIgniter worker (`php/worker/codeigniter.php`) on the Burner side and `public/index.php` on the FPM side.',
+    '- nginx: `worker_processes 1`, access log off, FastCGI over a unix socket to php-fpm without upstream keep-alive (Debian\'s ' +
+      '`fastcgi_params`); one nginx worker is enough for these rates and leaves the cores to PHP, as Burner\'s single Node process does.',
+    '- opcache on for both: FPM `-d opcache.enable=1`, Burner\'s workers `php -d opcache.enable_cli=1`; otherwise Debian\'s php.ini ' +
+      'for each SAPI (fpm, cli), no JIT, timestamps validated as by default. Burner\'s workers talk to the server over pipes.',
+    '- CPU µs per request: utime + stime from /proc/<pid>/stat before and after each wrk round, divided by the requests of that round. ' +
+      '"server" is the Node process for Burner and nginx (master + worker) for the other side; "PHP" is the PHP workers, ' +
+      'respectively php-fpm master + children. RSS: VmRSS from /proc/<pid>/status, the peak of samples taken during the rounds, ' +
+      'summed over the processes.',
+    '- wrk runs on the same cores as the servers (it is part of the load on both sides alike). req/s = all requests / all round ' +
+      'time; p50/p99 = mean over the rounds; "errors" = wrk socket errors + non-2xx answers.',
+    '- In-process ceiling: `bench/ceiling.php` boots CI4 once in one PHP CLI process (opcache on) and serves the same request in a ' +
+      'loop through the bridge\'s per-request functions (`Kernel::handle()` + `afterResponse()`), with no HTTP and no relay; ' +
+      `"${s.workers} × ceiling" is what ${s.workers} such processes would do on ${s.workers} free cores.`,
+    '- Upload: one multipart/form-data POST with a single file field of the given size to the hello worker (`max_request_size: 2048`), ' +
+      'RSS of the Node process sampled every 50 ms. Keep-alive: a child Node process (open-files limit raised with `ulimit -n` in a ' +
+      'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle for a few seconds ' +
+      '(below Burner\'s 5 s keep-alive timeout) and sends a second GET on each.',
+  );
+  if (m.loadAvg[0]! > 0.5) {
+    out.push(`- The machine was not idle (load average ${m.loadAvg[0]!.toFixed(2)} at start): other work shared the cores, so absolute figures are low and noisy; the ratios come from alternating rounds.`);
+  }
+  out.push('');
+  out.push('## Rounds', '');
+  out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const app of r.apps) {
+    const count: Record<Side, number> = { burner: 0, fpm: 0 };
+    for (const x of app.rounds) {
+      count[x.side]++;
+      out.push(`| ${app.title} | ${x.side === 'burner' ? 'Burner' : 'nginx+FPM'} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
+        `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} |`);
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}

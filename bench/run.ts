@@ -1,0 +1,245 @@
+/**
+ * `npm run bench` — Burner against nginx + PHP-FPM on this machine, same apps, same process count, alternating rounds.
+ *
+ *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
+ *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
+ *                          [--quick] [--out bench/results/latest.md]
+ *
+ * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
+ * tmp/bench/quick.md unless --out is given.
+ */
+import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runWrk } from './wrk.js';
+import { totalCpuUs, totalRssKb } from './proc.js';
+import { get, startBurner, startNginxFpm, stopAll, type Server } from './servers.js';
+import { APP_IDS, REPO, buildApps, measureCeiling, type App } from './apps.js';
+import { measureKeepAlive, measureUpload } from './extras.js';
+import { renderReport, type AppRun, type Machine, type Report, type Round, type Settings, type Side } from './report.js';
+
+function options(): Settings & { apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; out: string } {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      rounds: { type: 'string' },
+      workers: { type: 'string' },
+      warmup: { type: 'string' },
+      apps: { type: 'string' },
+      'no-extras': { type: 'boolean', default: false },
+      'upload-mb': { type: 'string' },
+      'idle-connections': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
+        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--quick] [--out FILE]\n`,
+    );
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (v: string | undefined, dflt: number, name: string): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+  return {
+    seconds: num(values.duration, quick ? 1 : 10, 'duration'),
+    connections: num(values.connections, 32, 'connections'),
+    threads: 1,
+    rounds: num(values.rounds, quick ? 1 : 2, 'rounds'),
+    workers: num(values.workers, os.availableParallelism(), 'workers'),
+    warmupSeconds: num(values.warmup, quick ? 1 : 3, 'warmup'),
+    quick,
+    apps: (values.apps ?? APP_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
+    extras: !values['no-extras'],
+    uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
+    idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
+    out: values.out ?? path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md'),
+  };
+}
+
+function version(cmd: string, args: string[], pattern: RegExp): string {
+  try {
+    const text = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return pattern.exec(text)?.[1] ?? '?';
+  } catch (e) {
+    const text = String((e as { stderr?: string }).stderr ?? '') + String((e as { stdout?: string }).stdout ?? '');
+    return pattern.exec(text)?.[1] ?? '?';
+  }
+}
+
+function nginxVersion(): string {
+  // nginx -v prints to stderr and exits 0.
+  const text = execFileSync('bash', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' });
+  return /nginx\/(\S+)/.exec(text)?.[1] ?? '?';
+}
+
+async function machine(): Promise<Machine> {
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    cpus: os.availableParallelism(),
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? '?',
+    memoryGb: os.totalmem() / 2 ** 30,
+    kernel: os.release(),
+    loadAvg: os.loadavg(),
+    versions: {
+      node: process.version,
+      php: version('php', ['-v'], /^PHP (\S+)/),
+      'php-fpm': version('php-fpm8.2', ['-v'], /^PHP (\S+)/),
+      nginx: nginxVersion(),
+      wrk: version('wrk', ['-v'], /^wrk (\S+)/),
+      CodeIgniter: '4.1.3',
+    },
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Samples the summed RSS of pids every 250 ms; stop() gives the peak. */
+function rssPeak(pids: number[]): { stop: () => Promise<number> } {
+  let peak = 0;
+  let active = true;
+  const loop = (async () => {
+    while (active) {
+      peak = Math.max(peak, await totalRssKb(pids));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return { stop: async () => ((active = false), await loop, peak) };
+}
+
+async function round(server: Server, side: Side, app: App, s: Settings): Promise<Round> {
+  const serverPids = await server.serverPids();
+  const workerPids = await server.workerPids();
+  const cpu0 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids)];
+  const sampleServer = rssPeak(serverPids);
+  const sampleWorkers = rssPeak(workerPids);
+  const wrk = await runWrk(server.baseUrl + app.path, { seconds: s.seconds, connections: s.connections, threads: s.threads });
+  const cpu1 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids)];
+  const [serverRssPeakKb, workerRssPeakKb] = [await sampleServer.stop(), await sampleWorkers.stop()];
+  log(`  ${app.id} ${server.label}: ${wrk.reqPerSec.toFixed(0)} req/s, p50 ${wrk.p50Ms.toFixed(2)} ms, p99 ${wrk.p99Ms.toFixed(2)} ms` +
+    (wrk.socketErrors + wrk.non2xx ? `, ${wrk.socketErrors} socket errors, ${wrk.non2xx} non-2xx` : ''));
+  return { side, wrk, serverCpuUs: cpu1[0]! - cpu0[0]!, workerCpuUs: cpu1[1]! - cpu0[1]!, serverRssPeakKb, workerRssPeakKb };
+}
+
+async function checkAnswer(server: Server, app: App): Promise<void> {
+  const res = await get(server.baseUrl + app.path);
+  if (res.status !== 200 || !res.body.includes(app.expect)) {
+    throw new Error(`${server.label} answered ${app.id} wrongly: HTTP ${res.status}, body starts ${JSON.stringify(res.body.slice(0, 300))}`);
+  }
+}
+
+async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
+  log(`${app.title}: starting Burner and nginx + php-fpm with ${s.workers} PHP processes each`);
+  const burner = await startBurner({
+    dir: await mkdir(path.join(tmp, app.id, 'burner'), { recursive: true }).then(() => path.join(tmp, app.id, 'burner')),
+    workers: s.workers,
+    command: app.workerCommand,
+    env: app.workerEnv,
+    readyPath: app.path,
+  });
+  const fpm = await startNginxFpm({
+    dir: await mkdir(path.join(tmp, app.id, 'fpm'), { recursive: true }).then(() => path.join(tmp, app.id, 'fpm')),
+    workers: s.workers,
+    docRoot: app.docRoot,
+    readyPath: app.path,
+  });
+  try {
+    await checkAnswer(burner, app);
+    await checkAnswer(fpm, app);
+    const idle = {
+      burner: { serverKb: await totalRssKb(await burner.serverPids()), workersKb: await totalRssKb(await burner.workerPids()) },
+      fpm: { serverKb: await totalRssKb(await fpm.serverPids()), workersKb: await totalRssKb(await fpm.workerPids()) },
+    };
+    for (const server of [burner, fpm]) {
+      await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
+    }
+    const rounds: Round[] = [];
+    for (let i = 0; i < s.rounds; i++) {
+      rounds.push(await round(burner, 'burner', app, s));
+      rounds.push(await round(fpm, 'fpm', app, s));
+    }
+    return { id: app.id, title: app.title, path: app.path, rounds, idle };
+  } finally {
+    await burner.stop();
+    await fpm.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  for (const [cmd, args] of [['wrk', ['-v']], ['nginx', ['-v']], ['php-fpm8.2', ['-v']], ['php', ['-v']]] as const) {
+    try {
+      execFileSync(cmd, args, { stdio: 'ignore' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${cmd} is not installed (Debian: apt-get install wrk nginx php8.2-fpm php8.2-cli)`);
+    }
+  }
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'burner-bench-'));
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping the servers`);
+    void stopAll().finally(() => rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const report: Report = { machine: await machine(), settings: opts, apps: [] };
+    const apps = await buildApps(opts.apps);
+    for (const app of apps) {
+      const result = await benchApp(app, opts, tmp);
+      if (app.ci4Root) {
+        log(`${app.title}: in-process ceiling (${opts.seconds} s)`);
+        result.ceiling = await measureCeiling(app, opts.seconds);
+      }
+      report.apps.push(result);
+    }
+    if (opts.extras) {
+      const [hello] = await buildApps(['hello']);
+      log(`extras: idle RSS, ${opts.uploadMb} MB upload, ${opts.idleConnections} idle keep-alive connections (Burner, hello world)`);
+      const dir = path.join(tmp, 'extras');
+      await mkdir(dir, { recursive: true });
+      const burner = await startBurner({ dir, workers: opts.workers, command: hello!.workerCommand, readyPath: '/' });
+      try {
+        await new Promise((r) => setTimeout(r, 1000));
+        report.idleServerKb = await totalRssKb(await burner.serverPids());
+        report.upload = await measureUpload(burner, opts.uploadMb * 2 ** 20);
+        log(`  upload: HTTP ${report.upload.status}, RSS +${(report.upload.growthKb / 1024).toFixed(1)} MB`);
+        report.keepAlive = await measureKeepAlive(burner, opts.idleConnections, 3);
+        log(`  keep-alive: ${report.keepAlive.servedAgain}/${report.keepAlive.count} held and served again`);
+      } finally {
+        await burner.stop();
+      }
+    }
+    const markdown = renderReport(report);
+    await mkdir(path.dirname(opts.out), { recursive: true });
+    await writeFile(opts.out, markdown);
+    await writeFile(opts.out.replace(/\.md$/, '') + '.json', JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(markdown + '\n');
+    log(`written to ${path.relative(process.cwd(), opts.out)}`);
+  } finally {
+    await stopAll();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  await stopAll();
+  process.exit(1);
+});
