@@ -157,7 +157,7 @@ export function renderReport(r: Report): string {
     u && fullUpload ? u.status === 200 && u.growthKb / 1024 <= GOALS.uploadMb : undefined);
   const k = r.keepAlive;
   goal(`${GOALS.keepAlive.toLocaleString('en')} idle keep-alive connections held`, 'all held and still served',
-    k ? `${k.count} opened → ${k.answered} answered, ${k.stillOpen} still open after ${k.holdSeconds} s idle, ${k.servedAgain} served again; ` +
+    k ? `${k.count} opened → ${k.answered} answered (opening took ${f1(k.openSeconds)} s), ${k.stillOpen} still open after ${k.holdSeconds} s more idle, ${k.servedAgain} served again; ` +
       `a new client got HTTP ${k.probeStatus} meanwhile; server RSS ${mb(k.rssBeforeKb)} → ${mb(k.rssWithConnectionsKb)} with them open` : '—',
     k && k.count >= GOALS.keepAlive ? k.servedAgain >= GOALS.keepAlive && k.probeStatus === 200 : undefined);
   out.push('');
@@ -183,8 +183,8 @@ export function renderReport(r: Report): string {
       `"${s.workers} × ceiling" is what ${s.workers} such processes would do on ${s.workers} free cores.`,
     '- Upload: one multipart/form-data POST with a single file field of the given size to the hello worker (`max_request_size: 2048`), ' +
       'RSS of the Node process sampled every 50 ms. Keep-alive: a child Node process (open-files limit raised with `ulimit -n` in a ' +
-      'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle for a few seconds ' +
-      '(below Burner\'s 5 s keep-alive timeout) and sends a second GET on each.',
+      'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle (opening time + hold ' +
+      'stays below Burner\'s fixed 5 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
   );
   if (m.loadAvg[0]! > 0.5) {
     out.push(`- The machine was not idle (load average ${m.loadAvg[0]!.toFixed(2)} at start): other work shared the cores, so absolute figures are low and noisy; the ratios come from alternating rounds.`);

@@ -3,7 +3,7 @@
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
  *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
- *                          [--quick] [--out bench/results/latest.md]
+ *                          [--hold-seconds 1] [--quick] [--out bench/results/latest.md]
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
  * tmp/bench/quick.md unless --out is given.
@@ -20,7 +20,7 @@ import { APP_IDS, REPO, buildApps, measureCeiling, type App } from './apps.js';
 import { measureKeepAlive, measureUpload } from './extras.js';
 import { renderReport, type AppRun, type Machine, type Report, type Round, type Settings, type Side } from './report.js';
 
-function options(): Settings & { apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; out: string } {
+function options(): Settings & { apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
@@ -32,6 +32,7 @@ function options(): Settings & { apps: string[]; extras: boolean; uploadMb: numb
       'no-extras': { type: 'boolean', default: false },
       'upload-mb': { type: 'string' },
       'idle-connections': { type: 'string' },
+      'hold-seconds': { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -40,7 +41,7 @@ function options(): Settings & { apps: string[]; extras: boolean; uploadMb: numb
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
-        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--quick] [--out FILE]\n`,
+        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 1] [--quick] [--out FILE]\n`,
     );
     process.exit(0);
   }
@@ -63,6 +64,8 @@ function options(): Settings & { apps: string[]; extras: boolean; uploadMb: numb
     extras: !values['no-extras'],
     uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
+    // Burner closes keep-alive connections idle for 5 s (src/http/server.ts): opening 10 000 takes 2-4 s here.
+    holdSeconds: num(values['hold-seconds'], 1, 'hold-seconds'),
     out: values.out ?? path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md'),
   };
 }
@@ -220,7 +223,7 @@ async function main(): Promise<void> {
         report.idleServerKb = await totalRssKb(await burner.serverPids());
         report.upload = await measureUpload(burner, opts.uploadMb * 2 ** 20);
         log(`  upload: HTTP ${report.upload.status}, RSS +${(report.upload.growthKb / 1024).toFixed(1)} MB`);
-        report.keepAlive = await measureKeepAlive(burner, opts.idleConnections, 3);
+        report.keepAlive = await measureKeepAlive(burner, opts.idleConnections, opts.holdSeconds);
         log(`  keep-alive: ${report.keepAlive.servedAgain}/${report.keepAlive.count} held and served again`);
       } finally {
         await burner.stop();
