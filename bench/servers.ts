@@ -22,7 +22,7 @@ export interface Server {
 
 const running = new Set<ChildProcess>();
 
-/** Ends every process group started here (SIGTERM, then SIGKILL after 5 s). */
+/** Ends every process started here (SIGTERM to the leader, then SIGKILL to its group after 5 s). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => stopGroup(child)));
 }
@@ -34,8 +34,9 @@ async function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
   }
   const pid = child.pid;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The leader first (Burner, nginx and php-fpm each stop their own workers); the group only if it hangs.
   try {
-    process.kill(-pid, signal);
+    process.kill(pid, signal);
   } catch {
     // already gone
   }
@@ -226,7 +227,6 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
     '    location = /index.php {',
     '      include /etc/nginx/fastcgi_params;',
     '      fastcgi_param SCRIPT_FILENAME $document_root/index.php;',
-    '      fastcgi_param SCRIPT_NAME /index.php;',
     `      fastcgi_pass unix:${socket};`,
     '    }',
     '  }',
