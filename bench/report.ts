@@ -102,7 +102,7 @@ export function renderReport(r: Report): string {
   out.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   out.push(`Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
     `\`pm.max_children = ${s.workers}\`), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
-    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} rounds each, alternating Burner / nginx+FPM.`, '');
+    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} round${s.rounds === 1 ? "" : "s"} each, alternating Burner / nginx+FPM.`, '');
 
   out.push('| app | server | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | server RSS | PHP RSS | errors | Burner / nginx+FPM |');
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
