@@ -257,13 +257,9 @@ class HttpServer implements HttpPlugin {
   private tooLarge(req: IncomingMessage, res: ServerResponse): void {
     const text = `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)\n`;
     res.shouldKeepAlive = false;
+    lingerOnClose(req.socket);
     res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
     res.end(text);
-    // Discard (never buffer) what the client still sends, then cut the connection.
-    res.once('finish', () => {
-      req.resume();
-      setTimeout(() => req.socket.destroy(), 1000).unref();
-    });
   }
 
   private fail(res: ServerResponse, err: unknown, req?: IncomingMessage): void {
@@ -299,6 +295,28 @@ class HttpServer implements HttpPlugin {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
+}
+
+const LINGER_MS = 3000;
+
+/**
+ * After an early answer (413) the client may still be sending. Closing at once would make the kernel reset the
+ * connection, and a reset can discard the answer before the client reads it. So: half-close, read and discard
+ * (never buffer) what still arrives, and close when the client does, or after LINGER_MS.
+ */
+function lingerOnClose(socket: Socket): void {
+  (socket as Socket & { destroySoon: () => void }).destroySoon = function linger(this: Socket) {
+    this.end();
+    this.on('data', () => undefined);
+    this.resume();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => {
+      clearTimeout(timer);
+      this.destroy();
+    });
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 function headerValue(flat: string[], lowerName: string): string | undefined {

@@ -137,7 +137,8 @@ for (const codec of ['json', 'proto']) {
           res.resume();
           resolve(res.statusCode!);
         });
-        req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+        // An error before the response means the 413 was lost (e.g. a reset): fail instead of waiting forever.
+        req.on('error', reject);
         const chunk = Buffer.alloc(256 * 1024, 1);
         let sent = 0;
         const pump = () => {
