@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { eventually, freePort, pidAlive, runRr, serve } from '../e2e/harness.js';
+import { FIXTURES, eventually, freePort, pidAlive, runRr, serve } from '../e2e/harness.js';
 
 function config(extra: string, workers = 2, pool = ''): string {
   return `version: "3"
@@ -165,6 +165,31 @@ test('editing a watched file changes the next response without a manual restart'
       await eventually(async () => (await (await fetch(`${s.url}/message`)).text()) === 'second version', 15_000),
       'the new file content is served after the automatic reset',
     );
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the PHP SDK RPC client calls the server: version, lists, workers, status, reset, errors', async () => {
+  const { yaml, rpc } = await withRpc(config(''));
+  const s = await serve(yaml);
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('php', [path.join(FIXTURES, 'e2e/rpc-client.php'), `tcp://127.0.0.1:${rpc}`], { encoding: 'utf8' });
+    const r = JSON.parse(out) as Record<string, any>;
+    assert.match(r.version, /^\d{4}\.\d+\.\d+$/);
+    assert.deepEqual(r.resetters, ['http']);
+    assert.deepEqual(r.informers, ['http']);
+    assert.equal(r.workers.workers.length, 2);
+    for (const w of r.workers.workers) {
+      assert.ok(w.pid > 0 && w.memoryUsage > 1_000_000, 'real pid and RSS');
+      assert.equal(w.statusStr, 'ready');
+    }
+    assert.deepEqual(r.ready, { code: 200, message: '' });
+    assert.match(r.unknownPlugin, /no such plugin: nope/);
+    assert.equal(r.reset, true);
+    const before = new Set(r.workers.workers.map((w: { pid: number }) => w.pid));
+    for (const w of r.workersAfter.workers) assert.ok(!before.has(w.pid), 'reset replaced every worker');
   } finally {
     await s.stop();
   }
