@@ -46,8 +46,10 @@ const EMPTY = Buffer.alloc(0);
 
 /** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
 export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (req.readableEnded) return Promise.resolve(EMPTY);
+  // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body; skip the wait for 'end'.
+  if (req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) {
+    return Promise.resolve(EMPTY);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -81,7 +83,6 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
         reject(new ClientGone('client closed the connection before sending the whole body'));
       }
     };
-    void declared;
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -21,6 +21,13 @@ export interface WorkerResponse {
   stream: boolean;
 }
 
+/** What exec needs of a cancellation signal; an AbortSignal fits, and so does a cheaper per-request object. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface ExecOptions {
   /**
    * Called for every frame of a streamed response except the last (the one without STREAM),
@@ -28,7 +35,7 @@ export interface ExecOptions {
    */
   onChunk?: (chunk: WorkerResponse) => void;
   /** Aborted when the client went away: a running stream gets a STOP frame and is drained (stream_timeout). */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** Error kinds of the pool (roadrunner-protocol.md §2.6). All map to http.internal_error_code. */
