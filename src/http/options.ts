@@ -1,4 +1,5 @@
 /** Normalized HTTP plugin options (bytes, milliseconds); the config layer fills them from `http:`. */
+import { tmpdir } from 'node:os';
 import type { RequestObserver } from '../metrics/index.js';
 
 export interface CorsOptions {
@@ -44,3 +45,22 @@ export interface HttpOptions {
 }
 
 export const KNOWN_MIDDLEWARE = new Set(['static', 'headers', 'gzip', 'proxy_ip_parser', 'http_metrics', 'sendfile']);
+
+/** RoadRunner's defaults (roadrunner-protocol.md §3.8); `address` has none there, tests pass port 0. */
+export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'observer'>> = Object.freeze({
+  address: '127.0.0.1:8080',
+  internalErrorCode: 500,
+  maxRequestSize: 1000 * 1024 * 1024,
+  rawBody: false,
+  accessLogs: false,
+  codec: 'json',
+  middleware: [],
+  uploads: { dir: tmpdir(), forbid: [], allow: [] },
+  trustedSubnets: [],
+  poolDebug: false,
+});
+
+/** Complete options from a partial set: `HTTP_DEFAULTS` for every missing field. */
+export function httpOptionsWithDefaults(partial: Partial<HttpOptions>): HttpOptions {
+  return { ...HTTP_DEFAULTS, uploads: { ...HTTP_DEFAULTS.uploads }, middleware: [], trustedSubnets: [], ...partial };
+}

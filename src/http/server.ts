@@ -102,6 +102,15 @@ class HttpServer implements HttpPlugin {
       socket.destroy();
       return;
     }
+    // Garbage after a request whose answer is still being prepared (e.g. a body sent without Content-Length): a 400
+    // written now would reach the client before, and in place of, that answer. Let the answer go out, then close.
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.writableEnded) {
+      this.log.debug({ code: err.code }, 'malformed data after a request: closing once its response is sent');
+      pending.shouldKeepAlive = false;
+      pending.once('finish', () => socket.end());
+      return;
+    }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     this.log.debug({ code: err.code, status }, 'malformed request');
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

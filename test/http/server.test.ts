@@ -1,0 +1,439 @@
+/**
+ * The HTTP plugin end to end: a real node:http server on port 0, the real pool, real PHP workers that were written
+ * from the wire spec without the SDK (test/fixtures/http/worker.php), in both codecs.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, writeFile, mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { rawExchange, startServer, type TestServer } from './helpers.js';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+  informational: { status: number; headers: http.IncomingHttpHeaders }[];
+}
+
+function request(
+  port: number,
+  target: string,
+  opts: { method?: string; headers?: http.OutgoingHttpHeaders | [string, string][]; body?: Buffer | string } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const informational: Reply['informational'] = [];
+    const req = http.request(
+      { host: '127.0.0.1', port, path: target, method: opts.method ?? 'GET', headers: opts.headers as http.OutgoingHttpHeaders, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), informational }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('information', (info) => informational.push({ status: info.statusCode, headers: info.headers }));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function multipart(parts: { name: string; filename?: string; type?: string; data: Buffer | string }[]): { body: Buffer; type: string } {
+  const boundary = '----burner' + randomBytes(8).toString('hex');
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`;
+    if (p.filename !== undefined) head += `; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}`;
+    chunks.push(Buffer.from(head + '\r\n\r\n'), Buffer.from(p.data), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+
+/** Temp files are removed right after the response is written; give the unlinks a moment to land. */
+async function waitEmpty(dir: string): Promise<string[]> {
+  let left = await readdir(dir);
+  for (let i = 0; i < 100 && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = await readdir(dir);
+  }
+  return left;
+}
+
+for (const codec of ['json', 'proto'] as const) {
+  describe(`HTTP plugin with real PHP workers (${codec})`, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startServer(codec, (dir) => ({
+        maxRequestSize: 16 * 1024 * 1024,
+        uploads: { dir: path.join(dir, 'uploads'), forbid: ['.php'], allow: ['.txt', '.bin', '.php', '.png'] },
+      }));
+    });
+    after(() => s.stop());
+
+    test('the worker gets the RoadRunner context: method, absolute uri, canonical headers without Host, cookies, query', async () => {
+      const r = await request(s.port, '/hello/w%20rld?a=1&a=2&b=x+y', {
+        method: 'PUT',
+        headers: [
+          ['Host', 'example.test:8080'],
+          ['x-foo-bar', 'one'],
+          ['X-FOO-BAR', 'two'],
+          ['content-type', 'text/plain'],
+          ['Cookie', 'a=1; b=x%20y+z; a=2; bad=%zz; q="quoted"'],
+        ],
+        body: 'raw body',
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-codec'], codec);
+      const j = JSON.parse(r.body.toString());
+      const ctx = j.ctx;
+      assert.equal(ctx.method, 'PUT');
+      assert.equal(ctx.protocol, 'HTTP/1.1');
+      assert.equal(ctx.remoteAddr, '127.0.0.1');
+      assert.equal(ctx.uri, 'http://example.test:8080/hello/w%20rld?a=1&a=2&b=x+y');
+      assert.equal(ctx.rawQuery, 'a=1&a=2&b=x+y');
+      assert.deepEqual(ctx.headers['X-Foo-Bar'], ['one', 'two']);
+      assert.deepEqual(ctx.headers['Content-Type'], ['text/plain']);
+      assert.equal(ctx.headers.Host, undefined);
+      assert.ok(!Object.keys(ctx.headers).some((k) => k.toLowerCase() === 'host'));
+      assert.deepEqual(ctx.cookies, { a: '2', b: 'x y z', q: 'quoted' });
+      assert.equal(ctx.parsed, false);
+      assert.equal(ctx.uploads, null);
+      assert.equal(j.bodyLength, 8);
+      assert.equal(j.bodyMd5, md5('raw body'));
+    });
+
+    test('HEAD and OPTIONS bodies are not read', async () => {
+      const r = await request(s.port, '/echo', { method: 'OPTIONS', headers: { 'content-type': 'text/plain', 'content-length': 7 }, body: 'ignored' });
+      assert.equal(r.status, 200);
+      assert.equal(JSON.parse(r.body.toString()).bodyLength, 0);
+      const h = await request(s.port, '/echo', { method: 'HEAD' });
+      assert.equal(h.status, 200);
+      assert.equal(h.body.length, 0);
+    });
+
+    test('unframed bytes after a request (node sends an OPTIONS body so) do not replace its answer with a 400', async () => {
+      const r = await request(s.port, '/echo', { method: 'OPTIONS', headers: { 'content-type': 'text/plain' }, body: 'ignored' });
+      assert.equal(r.status, 200);
+      assert.equal(JSON.parse(r.body.toString()).ctx.method, 'OPTIONS');
+    });
+
+    test('urlencoded bodies become the form tree; a plain key keeps its last value', async () => {
+      const r = await request(s.port, '/echo?q=not-in-form', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a[b][]=1&a[b][]=2&c=1&c=2&d[x]=y+z',
+      });
+      const j = JSON.parse(r.body.toString());
+      assert.equal(j.ctx.parsed, true);
+      assert.deepEqual(j.form, { a: { b: ['1', '2'] }, c: '2', d: { x: 'y z' } });
+    });
+
+    test('a scalar/branch conflict in a form is a 500 with the error text, and never reaches PHP', async () => {
+      const before = s.pool.execs;
+      const r = await request(s.port, '/echo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=1&a[b]=2',
+      });
+      assert.equal(r.status, 500);
+      assert.match(r.body.toString(), /invalid multiple values to key 'a' in tree/);
+      assert.equal(s.pool.execs, before);
+    });
+
+    test('a 3-file upload: temp files exist during the request with the right content and are gone afterwards', async () => {
+      const files = [randomBytes(70_000), Buffer.from('second file'), randomBytes(300_000)];
+      const { body, type } = multipart([
+        { name: 'title', data: 'hello' },
+        { name: 'meta[tags][]', data: 'x' },
+        { name: 'meta[tags][]', data: 'y' },
+        { name: 'docs[]', filename: 'a.bin', data: files[0]! },
+        { name: 'docs[]', filename: 'b.TXT', type: 'text/plain', data: files[1]! },
+        { name: 'avatar', filename: 'me.png', type: 'image/png', data: files[2]! },
+      ]);
+      const r = await request(s.port, '/uploads', { method: 'POST', headers: { 'content-type': type }, body });
+      assert.equal(r.status, 200);
+      const j = JSON.parse(r.body.toString());
+      assert.equal(j.parsed, true);
+      assert.deepEqual(j.form, { title: 'hello', meta: { tags: ['x', 'y'] } });
+      assert.ok(Array.isArray(j.uploads.docs));
+      assert.equal(j.uploads.docs.length, 2);
+      assert.equal(j.uploads.avatar.name, 'me.png');
+      assert.equal(j.uploads.avatar.mime, 'image/png');
+      assert.equal(j.files.length, 3);
+      const byName = new Map<string, any>(j.files.map((f: any) => [f.name, f]));
+      for (const [name, data] of [['a.bin', files[0]!], ['b.TXT', files[1]!], ['me.png', files[2]!]] as const) {
+        const f = byName.get(name);
+        assert.equal(f.error, 0, name);
+        assert.equal(f.size, data.length, name);
+        assert.equal(f.exists, true, name);
+        assert.equal(f.md5, md5(data), name);
+        assert.equal(f.inDir, s.uploadsDir, name);
+        assert.match(path.basename(f.tmpName), /^upload\d+$/);
+      }
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    });
+
+    test('uploads.forbid and uploads.allow give error 8 and no temp file', async () => {
+      const { body, type } = multipart([
+        { name: 'ok', filename: 'notes.txt', data: 'fine' },
+        { name: 'forbidden', filename: 'shell.PHP', data: '<?php system($_GET["c"]);' },
+        { name: 'notAllowed', filename: 'tool.exe', data: 'MZ' },
+      ]);
+      const r = await request(s.port, '/uploads', { method: 'POST', headers: { 'content-type': type }, body });
+      const j = JSON.parse(r.body.toString());
+      assert.equal(j.uploads.ok.error, 0);
+      assert.equal(j.uploads.ok.size, 4);
+      for (const key of ['forbidden', 'notAllowed']) {
+        assert.equal(j.uploads[key].error, 8, key);
+        assert.equal(j.uploads[key].tmpName, '', key);
+        assert.equal(j.uploads[key].size, 0, key);
+      }
+      assert.equal(j.files.filter((f: any) => f.exists).length, 1);
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    });
+
+    test('temp files are removed when the worker fails too', async () => {
+      const { body, type } = multipart([{ name: 'f', filename: 'x.txt', data: 'data' }]);
+      const r = await request(s.port, '/error', { method: 'POST', headers: { 'content-type': type }, body });
+      assert.equal(r.status, 500);
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    });
+
+    test('a 10 MB body makes the round trip byte for byte', async () => {
+      const big = randomBytes(10 * 1024 * 1024);
+      const r = await request(s.port, '/mirror', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: big });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.length, big.length);
+      assert.ok(r.body.equals(big));
+    });
+
+    test('100 concurrent requests over 2 workers all get their own answer', async () => {
+      const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => request(s.port, `/slow?id=${i}`)));
+      const pids = new Set<number>();
+      replies.forEach((r, i) => {
+        assert.equal(r.status, 200);
+        const j = JSON.parse(r.body.toString());
+        assert.equal(j.id, String(i));
+        pids.add(j.pid);
+      });
+      assert.equal(pids.size, 2);
+    });
+
+    test('every Set-Cookie stays its own header line; multi-value headers keep all values', async () => {
+      const r = await request(s.port, '/cookies');
+      assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; HttpOnly', 'c=3']);
+      const multi = [];
+      for (let i = 0; i < r.rawHeaders.length; i += 2) if (r.rawHeaders[i]!.toLowerCase() === 'x-multi') multi.push(r.rawHeaders[i + 1]);
+      assert.deepEqual(multi, ['x', 'y']);
+    });
+
+    test('CR/LF/NUL in worker header names or values never reach the client', async () => {
+      const raw = await rawExchange(s.port, 'GET /crlf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(raw, /^HTTP\/1\.1 200 /);
+      assert.match(raw, /\r\nX-Ok: fine\r\n/);
+      assert.doesNotMatch(raw, /X-Injected/i);
+      assert.doesNotMatch(raw, /evil=1/);
+      assert.doesNotMatch(raw, /X-Bad/i);
+      assert.doesNotMatch(raw, /X-Nul/i);
+      assert.match(raw, /\r\n\r\ncrlf$/);
+      assert.ok(s.log.has('warn', /dropped/));
+    });
+
+    test('an ERROR frame is internal_error_code with an empty body, and the worker keeps serving', async () => {
+      const r = await request(s.port, '/error');
+      assert.equal(r.status, 500);
+      assert.equal(r.body.length, 0);
+      assert.equal((await request(s.port, '/echo')).status, 200);
+    });
+
+    test('a status outside 100..599 is a 500 with the reason', async () => {
+      const r = await request(s.port, '/status?s=700');
+      assert.equal(r.status, 500);
+      assert.equal(r.body.toString(), 'unknown status code from worker: 700');
+      assert.equal((await request(s.port, '/status?s=418')).status, 418);
+    });
+
+    test('a JSON answer with flags 0 (older PHP libraries) is understood', async () => {
+      const r = await request(s.port, '/cookies?legacy=1');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['set-cookie']?.length, 3);
+    });
+
+    test('a streamed answer: 103 early hints first, then the chunks in order', async () => {
+      const r = await request(s.port, '/stream');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-streamed'], 'yes');
+      assert.equal(r.body.toString(), 'one,two,three');
+      assert.equal(r.informational.length, 1);
+      assert.equal(r.informational[0]!.status, 103);
+      assert.equal(r.informational[0]!.headers.link, '</style.css>; rel=preload; as=style');
+      assert.equal(r.headers.link, undefined, 'hint headers do not leak into the final response');
+    });
+
+    test('a body declared at 2 GB is a 413 before any of it is read, and PHP never sees it', async () => {
+      const before = s.pool.execs;
+      const sock = net.connect(s.port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      let answer = '';
+      sock.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      sock.on('error', () => undefined);
+      const closed = new Promise((r) => sock.once('close', r));
+      sock.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 2147483648\r\n\r\n');
+      // Keep sending until the answer arrives; a server that buffered would wait for all 2 GB.
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      let sent = 0;
+      while (answer === '' && !sock.destroyed && sent < 256 * 1024 * 1024) {
+        if (!sock.write(chunk)) await new Promise((r) => setTimeout(r, 5));
+        sent += chunk.length;
+        await new Promise((r) => setImmediate(r));
+      }
+      sock.end();
+      await closed;
+      assert.match(answer, /^HTTP\/1\.1 413 /);
+      assert.ok(sent < 2 * 1024 * 1024 * 1024);
+      assert.equal(s.pool.execs, before);
+    });
+
+    test('a chunked body that passes max_request_size is a 413 as soon as it does, and PHP never sees it', async () => {
+      const before = s.pool.execs;
+      const limit = 16 * 1024 * 1024;
+      let sent = 0;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: s.port, path: '/echo', method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+        const chunk = Buffer.alloc(1024 * 1024, 0x62);
+        const pump = () => {
+          while (sent < 8 * limit && !req.destroyed) {
+            sent += chunk.length;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        req.on('response', () => req.destroy());
+        pump();
+      });
+      assert.equal(status, 413);
+      assert.ok(sent < 8 * limit, `the answer came after ${sent} bytes, before the client finished`);
+      assert.equal(s.pool.execs, before);
+    });
+
+    test('a multipart upload past max_request_size is a 413 and leaves no temp file', async () => {
+      const before = s.pool.execs;
+      const { body, type } = multipart([{ name: 'f', filename: 'huge.bin', data: Buffer.alloc(20 * 1024 * 1024, 1) }]);
+      // No Content-Length (chunked), so the limit is found while streaming.
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false, headers: { 'content-type': type, 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+        req.end(body);
+      });
+      assert.equal(status, 413);
+      assert.equal(s.pool.execs, before);
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    });
+
+    test('a malformed request line is a 400 and the server keeps serving', async () => {
+      const raw = await rawExchange(s.port, 'GARBAGE\x01 / NOT-HTTP\r\n\r\n');
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+      const huge = await rawExchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
+      assert.match(huge, /^HTTP\/1\.1 431 /);
+      const r = await request(s.port, '/echo');
+      assert.equal(r.status, 200);
+    });
+  });
+}
+
+describe('HTTP plugin: static middleware', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer(
+      'json',
+      (dir) => ({
+        middleware: ['static', 'no_such_middleware'],
+        static: { dir: path.join(dir, 'public'), forbid: ['.php'], allow: [], calculateEtag: true, weak: false, request: {}, response: { 'X-Static': 'yes' } },
+      }),
+      1,
+    );
+    await mkdir(path.join(s.dir, 'public', 'css'), { recursive: true });
+    await writeFile(path.join(s.dir, 'public', 'css', 'site.css'), 'body{color:red}');
+    await writeFile(path.join(s.dir, 'public', 'index.php'), '<?php echo "source";');
+    await writeFile(path.join(s.dir, 'secret.txt'), 'outside the root');
+  });
+  after(() => s.stop());
+
+  test('unknown middleware names are warned about', () => {
+    assert.ok(s.log.lines.some((l) => l.level === 'warn' && JSON.stringify(l.obj).includes('no_such_middleware')));
+  });
+
+  test('an existing file is served with the configured response headers and without PHP', async () => {
+    const before = s.pool.execs;
+    const r = await request(s.port, '/css/site.css');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'body{color:red}');
+    assert.equal(r.headers['x-static'], 'yes');
+    assert.match(String(r.headers['content-type']), /text\/css/);
+    assert.ok(r.headers.etag);
+    assert.equal(s.pool.execs, before);
+  });
+
+  test('a forbidden extension and a missing file fall through to PHP', async () => {
+    const php = await request(s.port, '/index.php');
+    assert.equal(php.headers['x-codec'], 'json');
+    assert.doesNotMatch(php.body.toString(), /echo "source"/);
+    const missing = await request(s.port, '/css/missing.css');
+    assert.equal(missing.status, 200);
+    assert.equal(missing.headers['x-codec'], 'json');
+  });
+
+  test('traversal attempts, plain or encoded, are 403 and never leave the root', async () => {
+    for (const target of ['/../secret.txt', '/css/../../secret.txt', '/%2e%2e/secret.txt', '/css/%2E%2E/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt']) {
+      const raw = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(raw, /^HTTP\/1\.1 403 /, target);
+      assert.doesNotMatch(raw, /outside the root/, target);
+    }
+  });
+});
+
+describe('HTTP plugin: pool.debug and close', () => {
+  test('with poolDebug the error text is in the 500 body; close() lets an in-flight request finish', async () => {
+    const s = await startServer('proto', () => ({ poolDebug: true, internalErrorCode: 503 }), 1);
+    try {
+      const r = await request(s.port, '/error');
+      assert.equal(r.status, 503);
+      assert.match(r.body.toString(), /boom from the worker/);
+      const started = s.pool.execs;
+      const inFlight = request(s.port, '/slow?id=last');
+      while (s.pool.execs === started) await new Promise((res) => setTimeout(res, 1));
+      const closing = s.plugin.close(5000);
+      const last = await inFlight;
+      await closing;
+      assert.equal(last.status, 200);
+      assert.equal(JSON.parse(last.body.toString()).id, 'last');
+      assert.equal(s.plugin.server.listening, false);
+    } finally {
+      await s.stop();
+    }
+  });
+});
