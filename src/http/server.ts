@@ -26,6 +26,7 @@ export interface HttpPlugin {
 }
 
 const NO_BODY_STATUS = new Set([204, 304]);
+const EMPTY = Buffer.alloc(0);
 
 export function createHttpServer(options: HttpOptions, pool: WorkerPool, log: Log): HttpPlugin {
   return new HttpServer(options, pool, log);
@@ -43,6 +44,8 @@ class HttpServer implements HttpPlugin {
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | undefined;
+  /** pino tells whether debug is on; a logger that cannot tell gets every line. */
+  private readonly debugLog: boolean;
 
   constructor(
     private readonly options: HttpOptions,
@@ -61,6 +64,8 @@ class HttpServer implements HttpPlugin {
     this.proxyIp = mw.has('proxy_ip_parser') && options.trustedSubnets.length > 0 ? new ProxyIpParser(options.trustedSubnets) : undefined;
     this.gzip = mw.has('gzip');
     this.codec = options.codec === 'proto' ? CODEC_PROTO : CODEC_JSON;
+    const levels = log as Log & { isLevelEnabled?: (level: string) => boolean };
+    this.debugLog = typeof levels.isLevelEnabled === 'function' ? levels.isLevelEnabled('debug') : true;
 
     this.server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
@@ -118,7 +123,7 @@ class HttpServer implements HttpPlugin {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight++;
-    const start = this.options.observer || this.options.accessLogs ? process.hrtime.bigint() : 0n;
+    const start = this.options.observer || this.options.accessLogs || this.debugLog ? process.hrtime.bigint() : 0n;
     this.options.observer?.requestStarted();
     res.once('close', () => {
       if (--this.inFlight === 0 && this.drained) this.drained();
@@ -126,9 +131,21 @@ class HttpServer implements HttpPlugin {
       this.options.observer?.requestFinished(res.statusCode, seconds);
       if (this.options.accessLogs) {
         this.log.info(
-          { status: res.statusCode, method: req.method, uri: req.url, remote_address: req.socket.remoteAddress, elapsed: `${(seconds * 1000).toFixed(3)}ms` },
+          {
+            status: res.statusCode,
+            method: req.method,
+            uri: req.url,
+            remote_address: req.socket.remoteAddress,
+            host: req.headers.host,
+            content_len: req.headers['content-length'],
+            user_agent: req.headers['user-agent'],
+            referer: req.headers.referer,
+            elapsed: `${(seconds * 1000).toFixed(3)}ms`,
+          },
           'http access log',
         );
+      } else if (this.debugLog) {
+        this.log.debug({ status: res.statusCode, method: req.method, uri: req.url, elapsed: `${(seconds * 1000).toFixed(3)}ms` }, 'http log');
       }
     });
     if (this.closing) res.shouldKeepAlive = false;
@@ -186,6 +203,13 @@ class HttpServer implements HttpPlugin {
   private async respond(req: IncomingMessage, res: ServerResponse, r: WorkerResponse): Promise<void> {
     const head = decodeResponseHead(r.flags, r.context);
     if (!this.validStatus(res, head)) return;
+    if (head.status < 200) {
+      // RoadRunner master: a lone 1xx is sent as an interim response; the handler then ends with Go's implicit 200.
+      this.interim(res, head, r.body.length);
+      head.status = 200;
+      head.headers = {};
+      r = { ...r, body: EMPTY };
+    }
     const isHead = req.method === 'HEAD';
     const preset = this.cors ? { ...this.responseHeaders, ...this.cors.responseHeaders(req) } : this.responseHeaders;
     const h = flattenHeaders(head.headers, preset, isHead);
@@ -209,7 +233,7 @@ class HttpServer implements HttpPlugin {
     if (!res.headersSent && chunk.context.length > 0) {
       const head = decodeResponseHead(chunk.flags, chunk.context);
       if (head.status >= 100 && head.status < 200) {
-        this.interim(res, head);
+        this.interim(res, head, chunk.body.length);
         return;
       }
       if (!this.validStatus(res, head)) return;
@@ -235,7 +259,8 @@ class HttpServer implements HttpPlugin {
     res.end(last.body);
   }
 
-  private interim(res: ServerResponse, head: ResponseHead): void {
+  private interim(res: ServerResponse, head: ResponseHead, bodyLength: number): void {
+    if (bodyLength > 0) this.log.warn({ status: head.status, bytes: bodyLength }, 'body of an informational response from the worker dropped');
     if (head.status === 103) {
       const hints: Record<string, string | string[]> = {};
       for (const [name, values] of Object.entries(head.headers)) {
@@ -244,7 +269,7 @@ class HttpServer implements HttpPlugin {
       if (hints.link !== undefined) res.writeEarlyHints(hints as { link: string | string[] });
     } else if (head.status === 100) res.writeContinue();
     else if (head.status === 102) res.writeProcessing();
-    else this.log.warn({ status: head.status }, 'informational status from worker ignored');
+    else this.log.error({ status: head.status }, 'informational status from worker ignored');
   }
 
   private validStatus(res: ServerResponse, head: ResponseHead): boolean {

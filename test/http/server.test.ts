@@ -437,3 +437,110 @@ describe('HTTP plugin: pool.debug and close', () => {
     }
   });
 });
+
+describe('HTTP plugin: streams and informational answers', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer('proto', () => ({}), 1);
+  });
+  after(() => s.stop());
+
+  test('a client that leaves a running stream makes the server send STOP; the worker ends the stream and stays', async () => {
+    const pidBefore = JSON.parse((await request(s.port, '/pid')).body.toString()).pid;
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: '/forever', agent: false }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.once('data', (d: Buffer) => {
+          assert.match(d.toString(), /^tick 0/);
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    });
+    // The single worker is busy until the stream has ended, so this request proves the stream stopped.
+    const after = JSON.parse((await request(s.port, '/pid')).body.toString());
+    assert.equal(after.pid, pidBefore, 'the worker was stopped by STOP, not killed and replaced');
+    assert.equal(after.served, 3);
+  });
+
+  test('a lone 1xx answer becomes an interim response followed by an empty 200', async () => {
+    const r = await request(s.port, '/hint-only');
+    assert.equal(r.informational.length, 1);
+    assert.equal(r.informational[0]!.status, 103);
+    assert.equal(r.informational[0]!.headers.link, '</a.js>; rel=preload');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.length, 0);
+    assert.equal(r.headers.link, undefined);
+  });
+});
+
+describe('HTTP plugin: headers, CORS, gzip, proxy_ip_parser, access logs', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer(
+      'json',
+      () => ({
+        middleware: ['headers', 'gzip', 'proxy_ip_parser'],
+        trustedSubnets: ['127.0.0.0/8'],
+        accessLogs: true,
+        headers: {
+          request: { 'X-From-Config': 'yes' },
+          response: { 'X-Powered-By': 'burner' },
+          cors: { allowed_origin: 'https://app.test', allow_credentials: true, max_age: 600 },
+        },
+      }),
+      1,
+    );
+  });
+  after(() => s.stop());
+
+  test('request headers are added, response headers set, the client IP comes from a trusted proxy', async () => {
+    const r = await request(s.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' } });
+    const ctx = JSON.parse(r.body.toString()).ctx;
+    assert.equal(ctx.remoteAddr, '203.0.113.9');
+    assert.deepEqual(ctx.headers['X-From-Config'], ['yes']);
+    assert.equal(r.headers['x-powered-by'], 'burner');
+  });
+
+  test('a CORS preflight is answered without PHP; actual responses carry the CORS headers', async () => {
+    const before = s.pool.execs;
+    const pre = await request(s.port, '/api', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.test', 'access-control-request-method': 'PUT' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], 'https://app.test');
+    assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+    assert.equal(pre.headers['access-control-max-age'], '600');
+    assert.equal(s.pool.execs, before);
+    const actual = await request(s.port, '/echo', { headers: { origin: 'https://app.test' } });
+    assert.equal(actual.headers['access-control-allow-origin'], 'https://app.test');
+    const other = await request(s.port, '/echo', { headers: { origin: 'https://evil.test' } });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('gzip when the client accepts it and the body is worth it', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const target = '/echo?pad=' + 'x'.repeat(4000);
+    const zipped = await request(s.port, target, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(Number(zipped.headers['content-length']), zipped.body.length);
+    const plain = JSON.parse(gunzipSync(zipped.body).toString());
+    assert.equal(plain.ctx.rawQuery, 'pad=' + 'x'.repeat(4000));
+    const identity = await request(s.port, target);
+    assert.equal(identity.headers['content-encoding'], undefined);
+    const small = await request(s.port, '/echo', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(small.headers['content-encoding'], undefined);
+  });
+
+  test('access_logs logs every request at info with the access-log fields', async () => {
+    await request(s.port, '/echo?logged=1', { headers: { 'user-agent': 'burner-test' } });
+    await new Promise((r) => setImmediate(r));
+    const line = s.log.lines.find((l) => l.msg === 'http access log' && (l.obj as { uri?: string }).uri === '/echo?logged=1');
+    assert.ok(line);
+    assert.equal(line.level, 'info');
+    assert.equal((line.obj as { status: number }).status, 200);
+    assert.equal((line.obj as { user_agent: string }).user_agent, 'burner-test');
+  });
+});
