@@ -7,7 +7,7 @@ import { open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import { FormError, buildTree, groupPairs, mount, parseUrlencoded, type FormTree } from './forms.js';
 
@@ -98,7 +98,7 @@ function extensionAllowed(filename: string, forbid: string[], allow: string[]): 
 }
 
 async function saveFile(
-  stream: NodeJS.ReadableStream,
+  stream: Readable,
   filename: string,
   mime: string,
   options: BodyOptions['uploads'],
@@ -161,6 +161,7 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
     }
     const fields: [string, string][] = [];
     const files: Array<Promise<[string, UploadEntry]>> = [];
+    const active = new Set<Readable>();
     let size = 0;
     let failed = false;
     const fail = (err: Error) => {
@@ -168,11 +169,25 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
       failed = true;
       req.unpipe(bb);
       req.pause();
-      reject(err);
+      // Parts still being written would wait forever for data that will not come, holding their file open, and a
+      // temp file still being created could appear after the caller's cleanup: end them all, then reject.
+      for (const stream of active) stream.destroy(err);
+      void Promise.allSettled(files).then(() => reject(err));
     };
     bb.on('field', (name: string, value: string) => fields.push([name, value]));
-    bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string, _enc: string, mime: string) => {
-      files.push(saveFile(stream, filename, mime, options.uploads, tempFiles).then((e) => [name, e] as [string, UploadEntry]));
+    bb.on('file', (name: string, stream: Readable, filename: string, _enc: string, mime: string) => {
+      if (failed) {
+        stream.resume();
+        return;
+      }
+      active.add(stream);
+      const saved = saveFile(stream, filename, mime, options.uploads, tempFiles);
+      files.push(
+        saved.then((e) => {
+          active.delete(stream);
+          return [name, e] as [string, UploadEntry];
+        }),
+      );
     });
     bb.on('error', (err: unknown) => fail(new FormError(`invalid multipart body: ${err instanceof Error ? err.message : String(err)}`)));
     bb.on('finish', () => {

@@ -103,14 +103,16 @@ class HttpServer implements HttpPlugin {
   }
 
   private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // The client reset or half-closed in the middle of a request: nobody is left to answer. Destroying the socket
+    // also aborts that request, so its body reader stops and its temp files are removed.
+    if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
       return;
     }
     // Garbage after a request whose answer is still being prepared (e.g. a body sent without Content-Length): a 400
     // written now would reach the client before, and in place of, that answer. Let the answer go out, then close.
     const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (pending && !pending.writableEnded) {
+    if (pending && pending.req?.complete && !pending.writableEnded) {
       this.log.debug({ code: err.code }, 'malformed data after a request: closing once its response is sent');
       pending.shouldKeepAlive = false;
       pending.once('finish', () => socket.end());

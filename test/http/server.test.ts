@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readlink, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -53,6 +53,26 @@ function multipart(parts: { name: string; filename?: string; type?: string; data
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** Files under `dir` this process still holds open (the server runs in the test process). */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir + path.sep)) out.push(target);
+  }
+  return out;
+}
+
+/** Waits until nothing under `dir` is open, or gives up and returns what still is. */
+async function waitClosed(dir: string): Promise<string[]> {
+  let open = await openFilesUnder(dir);
+  for (let i = 0; i < 100 && open.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    open = await openFilesUnder(dir);
+  }
+  return open;
 }
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
@@ -352,6 +372,28 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal(status, 413);
       assert.equal(s.pool.execs, before);
       assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+      assert.deepEqual(await waitClosed(s.uploadsDir), [], 'no temp file is left open');
+    });
+
+    test('a client that leaves in the middle of an upload leaves no temp file, open or on disk', async () => {
+      const before = s.pool.execs;
+      const { body, type } = multipart([
+        { name: 'a', filename: 'a.bin', data: Buffer.alloc(64 * 1024, 1) },
+        { name: 'b', filename: 'b.bin', data: Buffer.alloc(4 * 1024 * 1024, 2) },
+      ]);
+      await new Promise<void>((resolve) => {
+        const req = http.request({
+          host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false,
+          headers: { 'content-type': type, 'content-length': body.length },
+        });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        // Half of the body: the first file is complete, the second one is being written.
+        req.write(body.subarray(0, body.length / 2), () => setTimeout(() => req.destroy(), 50));
+      });
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+      assert.deepEqual(await waitClosed(s.uploadsDir), [], 'no temp file is left open');
+      assert.equal(s.pool.execs, before);
     });
 
     test('a malformed request line is a 400 and the server keeps serving', async () => {
