@@ -86,3 +86,11 @@ export async function descendants(pid: number): Promise<number[]> {
   }
   return found;
 }
+
+/** CPU time spent by the whole machine (all CPUs, every state but idle and iowait) in µs, from /proc/stat. */
+export async function machineBusyUs(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is already inside user)
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1e6) / ticksPerSecond();
+}

@@ -14,6 +14,10 @@ export interface Round {
   workerCpuUs: number;
   serverRssPeakKb: number;
   workerRssPeakKb: number;
+  /** wrk's own CPU time during the round (absent in reports from before it was measured) */
+  wrkCpuUs?: number;
+  /** machine CPU time not spent by the server, its PHP processes or wrk */
+  otherCpuUs?: number;
 }
 
 export interface AppRun {
@@ -186,18 +190,26 @@ export function renderReport(r: Report): string {
       'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle (opening time + hold ' +
       'stays below Burner\'s fixed 5 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
   );
-  if (m.loadAvg[0]! > 0.5) {
-    out.push(`- The machine was not idle (load average ${m.loadAvg[0]!.toFixed(2)} at start): other work shared the cores, so absolute figures are low and noisy; the ratios come from alternating rounds.`);
+  const all = r.apps.flatMap((a) => a.rounds);
+  const busyPct = (x: Round): number => ((x.otherCpuUs ?? NaN) / (x.wrk.seconds * 1e6 * m.cpus)) * 100;
+  const worstOther = Math.max(...all.map(busyPct).filter(Number.isFinite));
+  if (Number.isFinite(worstOther)) {
+    out.push(`- Other activity on the machine during the rounds ("other CPU" below: machine CPU time from /proc/stat minus the servers, ` +
+      `their PHP processes and wrk, as a share of all ${m.cpus} cores): at most ${f1(worstOther)}%` +
+      (worstOther > 10 ? ' — other work shared the cores in some rounds, so those figures are noisy; the ratios come from alternating rounds.' : '.'));
+  } else {
+    out.push(`- Load average at the start ${m.loadAvg[0]!.toFixed(2)}; other activity during the rounds was not measured in this run.`);
   }
   out.push('');
   out.push('## Rounds', '');
-  out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req | wrk CPU µs/req | other CPU |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const app of r.apps) {
     const count: Record<Side, number> = { burner: 0, fpm: 0 };
     for (const x of app.rounds) {
       count[x.side]++;
       out.push(`| ${app.title} | ${x.side === 'burner' ? 'Burner' : 'nginx+FPM'} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
-        `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} |`);
+        `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} | ` +
+        `${x.wrkCpuUs === undefined ? '—' : f1(x.wrkCpuUs / x.wrk.requests)} | ${Number.isFinite(busyPct(x)) ? `${f1(busyPct(x))}%` : '—'} |`);
     }
   }
   out.push('');

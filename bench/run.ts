@@ -4,6 +4,7 @@
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
  *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
  *                          [--hold-seconds 1] [--quick] [--out bench/results/latest.md]
+ *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
  * tmp/bench/quick.md unless --out is given.
@@ -14,13 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runWrk } from './wrk.js';
-import { totalCpuUs, totalRssKb } from './proc.js';
+import { machineBusyUs, totalCpuUs, totalRssKb } from './proc.js';
 import { get, startBurner, startNginxFpm, stopAll, type Server } from './servers.js';
 import { APP_IDS, REPO, buildApps, measureCeiling, type App } from './apps.js';
 import { measureKeepAlive, measureUpload } from './extras.js';
 import { renderReport, type AppRun, type Machine, type Report, type Round, type Settings, type Side } from './report.js';
 
-function options(): Settings & { apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
+function options(): Settings & { render?: string; apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
@@ -35,13 +36,15 @@ function options(): Settings & { apps: string[]; extras: boolean; uploadMb: numb
       'hold-seconds': { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
-        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 1] [--quick] [--out FILE]\n`,
+        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 1] [--quick] [--out FILE]\n` +
+        '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
     );
     process.exit(0);
   }
@@ -66,7 +69,8 @@ function options(): Settings & { apps: string[]; extras: boolean; uploadMb: numb
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
     // Burner closes keep-alive connections idle for 5 s (src/http/server.ts): opening 10 000 takes 2-4 s here.
     holdSeconds: num(values['hold-seconds'], 1, 'hold-seconds'),
-    out: values.out ?? path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md'),
+    out: values.out ?? (values.render ? values.render.replace(/\.json$/, '') + '.md' : path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md')),
+    render: values.render,
   };
 }
 
@@ -126,15 +130,20 @@ function rssPeak(pids: number[]): { stop: () => Promise<number> } {
 async function round(server: Server, side: Side, app: App, s: Settings): Promise<Round> {
   const serverPids = await server.serverPids();
   const workerPids = await server.workerPids();
-  const cpu0 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids)];
+  const cpu0 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids), await machineBusyUs()];
   const sampleServer = rssPeak(serverPids);
   const sampleWorkers = rssPeak(workerPids);
   const wrk = await runWrk(server.baseUrl + app.path, { seconds: s.seconds, connections: s.connections, threads: s.threads });
-  const cpu1 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids)];
+  const cpu1 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids), await machineBusyUs()];
   const [serverRssPeakKb, workerRssPeakKb] = [await sampleServer.stop(), await sampleWorkers.stop()];
   log(`  ${app.id} ${server.label}: ${wrk.reqPerSec.toFixed(0)} req/s, p50 ${wrk.p50Ms.toFixed(2)} ms, p99 ${wrk.p99Ms.toFixed(2)} ms` +
     (wrk.socketErrors + wrk.non2xx ? `, ${wrk.socketErrors} socket errors, ${wrk.non2xx} non-2xx` : ''));
-  return { side, wrk, serverCpuUs: cpu1[0]! - cpu0[0]!, workerCpuUs: cpu1[1]! - cpu0[1]!, serverRssPeakKb, workerRssPeakKb };
+  const serverCpuUs = cpu1[0]! - cpu0[0]!;
+  const workerCpuUs = cpu1[1]! - cpu0[1]!;
+  // Whatever else ran on the machine meanwhile (other people's work, the kernel, this script): noise to disclose.
+  const otherCpuUs = Math.max(0, cpu1[2]! - cpu0[2]! - serverCpuUs - workerCpuUs - wrk.cpuUs);
+  const { raw: _raw, cpuUs: wrkCpuUs, ...wrkResult } = wrk;
+  return { side, wrk: wrkResult, serverCpuUs, workerCpuUs, wrkCpuUs, otherCpuUs, serverRssPeakKb, workerRssPeakKb };
 }
 
 async function checkAnswer(server: Server, app: App): Promise<void> {
@@ -183,6 +192,13 @@ async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
 
 async function main(): Promise<void> {
   const opts = options();
+  if (opts.render) {
+    // Only the markdown is rebuilt (e.g. after a change to report.ts); the figures are the recorded ones.
+    const report = JSON.parse(await readFile(opts.render, 'utf8')) as Report;
+    await writeFile(opts.out, renderReport(report));
+    log(`rendered ${opts.render} to ${opts.out}`);
+    return;
+  }
   for (const [cmd, args] of [['wrk', ['-v']], ['nginx', ['-v']], ['php-fpm8.2', ['-v']], ['php', ['-v']]] as const) {
     try {
       execFileSync(cmd, args, { stdio: 'ignore' });

@@ -50,19 +50,31 @@ export interface WrkOptions {
   threads: number;
 }
 
-export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult & { raw: string }> {
+/** bash's `times`: the second line holds the user and system time of the shell's children (here: wrk). */
+export function parseTimes(text: string): number {
+  const lines = [...text.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
+  const children = lines[lines.length - 1];
+  if (lines.length < 2 || !children) return 0;
+  const [, um, us, sm, ss] = children.map(Number) as number[];
+  return ((um! + sm!) * 60 + us! + ss!) * 1e6;
+}
+
+/** Runs wrk; cpuUs is wrk's own CPU time (it shares the cores with the servers). */
+export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult & { raw: string; cpuUs: number }> {
   const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', url];
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', 'wrk "$@"; status=$?; times >&2; exit $status', 'wrk', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e) => reject(new Error(`wrk could not start (apt-get install wrk): ${e.message}`)));
+    child.on('error', (e) => reject(new Error(`wrk could not start: ${e.message}`)));
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`wrk exited with ${code}: ${err || out}`));
+      if (code !== 0) return reject(new Error(`wrk exited with ${code}${code === 127 ? ' (is wrk installed? apt-get install wrk)' : ''}: ${err || out}`));
       try {
-        resolve({ ...parseWrk(out), raw: out });
+        resolve({ ...parseWrk(out), raw: out, cpuUs: parseTimes(err) });
       } catch (e) {
         reject(e);
       }
