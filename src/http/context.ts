@@ -79,6 +79,15 @@ export function remoteIp(req: IncomingMessage): string {
 }
 
 const CRLF = /[\r\n]/g;
+const HIGH_BYTE = /[\x80-\xff]/;
+
+/**
+ * node:http gives header bytes as latin1 characters; workers expect the bytes the client sent (Go passes them
+ * through), which for non-ASCII values is UTF-8. Re-reading such a value as UTF-8 restores it.
+ */
+export function wireToText(value: string): string {
+  return HIGH_BYTE.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
 
 export interface BuiltContext {
   ctx: RequestContext;
@@ -95,7 +104,7 @@ export function buildContext(req: IncomingMessage, extraHeaders?: Record<string,
   let contentType = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const value = raw[i + 1]!;
+    const value = wireToText(raw[i + 1]!);
     const lower = name.length === 4 || name.length === 6 || name.length === 12 ? name.toLowerCase() : '';
     if (lower === 'host') {
       if (host === '') host = value;
@@ -114,7 +123,7 @@ export function buildContext(req: IncomingMessage, extraHeaders?: Record<string,
       (headers[key] ??= []).push(value);
     }
   }
-  const target = (req.url ?? '/').replace(CRLF, '');
+  const target = wireToText(req.url ?? '/').replace(CRLF, '');
   const q = target.indexOf('?');
   const absolute = target.startsWith('http://') || target.startsWith('https://');
   const scheme = (req.socket as TLSSocket).encrypted ? 'https://' : 'http://';

@@ -182,25 +182,25 @@ class Reader {
   }
 }
 
-function decodeHeaderValue(buf: Buffer): string[] {
+function decodeHeaderValue(buf: Buffer, encoding: BufferEncoding): string[] {
   const r = new Reader(buf);
   const out: string[] = [];
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === 0x0a) out.push(r.bytes().toString('utf8'));
+    if (tag === 0x0a) out.push(r.bytes().toString(encoding));
     else r.skip(tag & 7);
   }
   return out;
 }
 
-function decodeMapEntry(buf: Buffer, into: HeaderMap): void {
+function decodeMapEntry(buf: Buffer, into: HeaderMap, encoding: BufferEncoding = 'utf8'): void {
   const r = new Reader(buf);
   let key = '';
   let values: string[] = [];
   while (r.pos < r.end) {
     const tag = r.varint();
     if (tag === 0x0a) key = r.bytes().toString('utf8');
-    else if (tag === 0x12) values = decodeHeaderValue(r.bytes());
+    else if (tag === 0x12) values = decodeHeaderValue(r.bytes(), encoding);
     else r.skip(tag & 7);
   }
   const prev = into[key];
@@ -212,7 +212,11 @@ export interface DecodedResponse {
   headers: HeaderMap;
 }
 
-export function decodeProtoResponse(buf: Buffer): DecodedResponse {
+/**
+ * `valueEncoding: 'latin1'` keeps header values as raw bytes (one character per byte), which is how node:http
+ * writes them: the client then gets exactly the bytes the worker sent.
+ */
+export function decodeProtoResponse(buf: Buffer, valueEncoding: BufferEncoding = 'utf8'): DecodedResponse {
   const r = new Reader(buf);
   let status = 0;
   const headers: HeaderMap = {};
@@ -222,7 +226,7 @@ export function decodeProtoResponse(buf: Buffer): DecodedResponse {
       // int64: negative values arrive as 10-byte two's complement; anything outside 100..599 is rejected later.
       const v = r.varint();
       status = v > Number.MAX_SAFE_INTEGER ? -1 : v;
-    } else if (tag === 0x12) decodeMapEntry(r.bytes(), headers);
+    } else if (tag === 0x12) decodeMapEntry(r.bytes(), headers, valueEncoding);
     else r.skip(tag & 7);
   }
   return { status, headers };

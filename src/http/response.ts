@@ -17,7 +17,7 @@ export function decodeResponseHead(flags: number, context: Buffer): ResponseHead
   if (context.length === 0) return { status: 0, headers: {} };
   if (flags & CODEC_PROTO) {
     try {
-      return decodeProtoResponse(context);
+      return decodeProtoResponse(context, 'latin1');
     } catch (err) {
       throw new ResponseDecodeError(`invalid protobuf response header from worker: ${(err as Error).message}`);
     }
@@ -33,16 +33,29 @@ export function decodeResponseHead(flags: number, context: Buffer): ResponseHead
   const out: HeaderMap = {};
   if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (Array.isArray(value)) out[name] = value.filter((v): v is string => typeof v === 'string');
-      else if (typeof value === 'string') out[name] = [value];
+      if (Array.isArray(value)) out[name] = value.filter((v): v is string => typeof v === 'string').map(textToWire);
+      else if (typeof value === 'string') out[name] = [textToWire(value)];
     }
   }
   return { status: typeof status === 'number' ? status : Number(status ?? 0), headers: out };
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What node:http refuses to write (it throws): CR, LF, NUL and the other control characters, and anything past
+// one byte. Such a header is dropped instead of failing the whole response.
 // eslint-disable-next-line no-control-regex
-const UNSAFE_VALUE = /[\r\n\0]/;
+const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** True when node:http can write this header without throwing and without splitting the response. */
+export function isSafeHeader(name: string, value: string): boolean {
+  return TOKEN.test(name) && !UNSAFE_VALUE.test(value);
+}
+
+/** A text value as the bytes of its UTF-8 form, one latin1 character per byte: node:http writes those bytes. */
+export function textToWire(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
 
 export interface FlatHeaders {
   /** [name, value, name, value, ...] for res.writeHead; repeated names keep every value (each Set-Cookie separate). */
@@ -58,7 +71,7 @@ export interface FlatHeaders {
 export function flattenHeaders(headers: HeaderMap, preset: Record<string, string> | undefined, keepContentLength: boolean): FlatHeaders {
   const out: FlatHeaders = { flat: [], hasContentLength: false, hasTransferEncoding: false, hasContentType: false, rejected: [] };
   const push = (name: string, value: string) => {
-    if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
+    if (!isSafeHeader(name, value)) {
       out.rejected.push(name);
       return;
     }
@@ -73,7 +86,7 @@ export function flattenHeaders(headers: HeaderMap, preset: Record<string, string
     } else if (lower === 'content-type') out.hasContentType = true;
     out.flat.push(name, value);
   };
-  if (preset) for (const [name, value] of Object.entries(preset)) push(name, value);
+  if (preset) for (const [name, value] of Object.entries(preset)) push(name, textToWire(value));
   for (const name in headers) {
     for (const value of headers[name]!) push(name, value);
   }

@@ -14,7 +14,7 @@ import { ProxyIpParser } from './middleware/proxy-ip.js';
 import { StaticFiles } from './middleware/static.js';
 import { KNOWN_MIDDLEWARE, type HttpOptions } from './options.js';
 import { encodeProtoRequest } from './proto.js';
-import { ResponseDecodeError, decodeResponseHead, flattenHeaders, type ResponseHead } from './response.js';
+import { ResponseDecodeError, decodeResponseHead, flattenHeaders, isSafeHeader, type ResponseHead } from './response.js';
 
 export type { HttpOptions } from './options.js';
 
@@ -190,10 +190,10 @@ class HttpServer implements HttpPlugin {
         signal,
         onChunk: (chunk) => {
           streamed = true;
-          this.writeChunk(res, chunk);
+          this.writeChunk(req, res, chunk);
         },
       });
-      if (streamed) this.endStream(res, result);
+      if (streamed) this.endStream(req, res, result);
       else await this.respond(req, res, result);
     } catch (err) {
       this.fail(res, err, req);
@@ -213,8 +213,7 @@ class HttpServer implements HttpPlugin {
       r = { ...r, body: EMPTY };
     }
     const isHead = req.method === 'HEAD';
-    const preset = this.cors ? { ...this.responseHeaders, ...this.cors.responseHeaders(req) } : this.responseHeaders;
-    const h = flattenHeaders(head.headers, preset, isHead);
+    const h = flattenHeaders(head.headers, this.presetHeaders(req), isHead);
     this.logRejected(h.rejected);
     let body = r.body;
     if (this.gzip && body.length > 0 && wantsGzip(req.headers['accept-encoding'])) {
@@ -230,35 +229,49 @@ class HttpServer implements HttpPlugin {
   }
 
   /** The first non-1xx header of a stream is applied once; 1xx frames become interim responses. */
-  private writeChunk(res: ServerResponse, chunk: WorkerResponse): void {
-    if (res.destroyed) return;
+  private writeChunk(req: IncomingMessage, res: ServerResponse, chunk: WorkerResponse): void {
+    // After an error answer the worker may still be streaming: its chunks have nowhere to go (and writing after
+    // end would raise an 'error' event nobody listens to).
+    if (res.destroyed || res.writableEnded) return;
     if (!res.headersSent && chunk.context.length > 0) {
-      const head = decodeResponseHead(chunk.flags, chunk.context);
+      let head: ResponseHead;
+      try {
+        head = decodeResponseHead(chunk.flags, chunk.context);
+      } catch (err) {
+        this.fail(res, err, req);
+        return;
+      }
       if (head.status >= 100 && head.status < 200) {
         this.interim(res, head, chunk.body.length);
         return;
       }
       if (!this.validStatus(res, head)) return;
-      const h = flattenHeaders(head.headers, this.responseHeaders, false);
+      const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
       this.logRejected(h.rejected);
       res.writeHead(head.status, h.flat);
     }
     if (chunk.body.length > 0) {
-      if (!res.headersSent) res.writeHead(200);
+      if (!res.headersSent) res.writeHead(200, flattenHeaders({}, this.presetHeaders(req), false).flat);
       res.write(chunk.body);
     }
   }
 
-  private endStream(res: ServerResponse, last: WorkerResponse): void {
-    if (res.destroyed) return;
+  private endStream(req: IncomingMessage, res: ServerResponse, last: WorkerResponse): void {
+    if (res.destroyed || res.writableEnded) return;
     if (!res.headersSent) {
       const head = last.context.length > 0 ? decodeResponseHead(last.flags, last.context) : { status: 200, headers: {} };
       if (head.status >= 100 && head.status < 200) head.status = 200;
       if (!this.validStatus(res, head)) return;
-      const h = flattenHeaders(head.headers, this.responseHeaders, false);
+      const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
+      this.logRejected(h.rejected);
       res.writeHead(head.status, h.flat);
     }
     res.end(last.body);
+  }
+
+  /** Headers set before the worker's own: `headers.response`, and CORS headers for the request's origin. */
+  private presetHeaders(req: IncomingMessage): Record<string, string> | undefined {
+    return this.cors ? { ...this.responseHeaders, ...this.cors.responseHeaders(req) } : this.responseHeaders;
   }
 
   private interim(res: ServerResponse, head: ResponseHead, bodyLength: number): void {
@@ -266,7 +279,8 @@ class HttpServer implements HttpPlugin {
     if (head.status === 103) {
       const hints: Record<string, string | string[]> = {};
       for (const [name, values] of Object.entries(head.headers)) {
-        if (values.every((v) => !/[\r\n\0]/.test(v))) hints[name.toLowerCase()] = values.length === 1 ? values[0]! : values;
+        if (values.every((v) => isSafeHeader(name, v))) hints[name.toLowerCase()] = values.length === 1 ? values[0]! : values;
+        else this.logRejected([name]);
       }
       if (hints.link !== undefined) res.writeEarlyHints(hints as { link: string | string[] });
     } else if (head.status === 100) res.writeContinue();

@@ -130,6 +130,28 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal(j.bodyMd5, md5('raw body'));
     });
 
+    test('non-ASCII header bytes pass through unchanged both ways (UTF-8 in, UTF-8 out)', async () => {
+      const raw = await rawExchange(
+        s.port,
+        Buffer.concat([
+          Buffer.from('GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Name: '),
+          Buffer.from('é€ 日本', 'utf8'),
+          Buffer.from('\r\nCookie: n='),
+          Buffer.from('ü', 'utf8'),
+          Buffer.from('\r\n\r\n'),
+        ]),
+      );
+      const j = JSON.parse(Buffer.from(raw, 'latin1').toString('utf8').split('\r\n\r\n')[1]!);
+      assert.deepEqual(j.ctx.headers['X-Name'], ['é€ 日本']);
+      assert.deepEqual(j.ctx.cookies, { n: 'ü' });
+      for (const legacy of ['', '?legacy=1']) {
+        const out = Buffer.from(await rawExchange(s.port, `GET /utf8${legacy} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 'latin1');
+        assert.ok(out.includes(Buffer.concat([Buffer.from('\r\nX-Text: '), Buffer.from('é€ 日本', 'utf8'), Buffer.from('\r\n')])), out.toString());
+        assert.match(out.toString('latin1'), /^HTTP\/1\.1 200 /);
+        assert.doesNotMatch(out.toString('latin1'), /X-Ctl|X-Del/);
+      }
+    });
+
     test('HEAD and OPTIONS bodies are not read', async () => {
       const r = await request(s.port, '/echo', { method: 'OPTIONS', headers: { 'content-type': 'text/plain', 'content-length': 7 }, body: 'ignored' });
       assert.equal(r.status, 200);
@@ -279,6 +301,13 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal(r.status, 500);
       assert.equal(r.body.toString(), 'unknown status code from worker: 700');
       assert.equal((await request(s.port, '/status?s=418')).status, 418);
+    });
+
+    test('a stream whose first header is invalid gets a 500, and its later chunks are dropped without harm', async () => {
+      const r = await request(s.port, '/stream-bad?s=700');
+      assert.equal(r.status, 500);
+      assert.equal(r.body.toString(), 'unknown status code from worker: 700');
+      assert.equal((await request(s.port, '/echo')).status, 200);
     });
 
     test('a JSON answer with flags 0 (older PHP libraries) is understood', async () => {
