@@ -83,6 +83,9 @@ export function flattenHeaders(headers: HeaderMap, preset: Record<string, string
     } else if (lower === 'transfer-encoding') {
       out.hasTransferEncoding = true;
       return;
+    } else if (lower === 'trailer') {
+      // Only the exact `Trailer` key declares trailers (splitTrailers); node refuses this header without chunking.
+      return;
     } else if (lower === 'content-type') out.hasContentType = true;
     out.flat.push(name, value);
   };
@@ -91,4 +94,29 @@ export function flattenHeaders(headers: HeaderMap, preset: Record<string, string
     for (const value of headers[name]!) push(name, value);
   }
   return out;
+}
+
+/**
+ * RoadRunner's trailer convention (§3.5): the exact key `Trailer` lists, comma-separated, header names of the map
+ * that are sent after the body instead of before it; `Trailer` itself is not a header.
+ */
+export function splitTrailers(headers: HeaderMap): { headers: HeaderMap; trailers: HeaderMap | undefined } {
+  const declared = headers.Trailer;
+  if (declared === undefined) return { headers, trailers: undefined };
+  const names = new Set<string>();
+  for (const v of declared) for (const n of v.split(',')) if (n.trim() !== '') names.add(n.trim());
+  const rest: HeaderMap = {};
+  const trailers: HeaderMap = {};
+  let any = false;
+  for (const name in headers) {
+    if (name === 'Trailer') continue;
+    if (names.has(name)) {
+      const safe = headers[name]!.filter((v) => isSafeHeader(name, v));
+      if (safe.length > 0) {
+        trailers[name] = safe;
+        any = true;
+      }
+    } else rest[name] = headers[name]!;
+  }
+  return { headers: rest, trailers: any ? trailers : undefined };
 }

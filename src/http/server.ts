@@ -14,7 +14,8 @@ import { ProxyIpParser } from './middleware/proxy-ip.js';
 import { StaticFiles } from './middleware/static.js';
 import { KNOWN_MIDDLEWARE, type HttpOptions } from './options.js';
 import { encodeProtoRequest } from './proto.js';
-import { ResponseDecodeError, decodeResponseHead, flattenHeaders, isSafeHeader, type ResponseHead } from './response.js';
+import { ResponseDecodeError, decodeResponseHead, flattenHeaders, isSafeHeader, splitTrailers, type ResponseHead } from './response.js';
+import type { HeaderMap } from './proto.js';
 
 export type { HttpOptions } from './options.js';
 
@@ -185,15 +186,15 @@ class HttpServer implements HttpPlugin {
       }
       const payload: Payload = { codec: this.codec, context, body: body.body };
       const signal = new ClientGoneSignal(res);
-      let streamed = false;
+      let stream: StreamState | undefined;
       const result = await this.pool.exec(payload, {
         signal,
         onChunk: (chunk) => {
-          streamed = true;
-          this.writeChunk(req, res, chunk);
+          stream ??= { trailers: undefined };
+          this.writeChunk(req, res, chunk, stream);
         },
       });
-      if (streamed) this.endStream(req, res, result);
+      if (stream) this.endStream(req, res, result, stream);
       else await this.respond(req, res, result);
     } catch (err) {
       this.fail(res, err, req);
@@ -213,8 +214,11 @@ class HttpServer implements HttpPlugin {
       r = { ...r, body: EMPTY };
     }
     const isHead = req.method === 'HEAD';
-    const h = flattenHeaders(head.headers, this.presetHeaders(req), isHead);
+    const split = splitTrailers(head.headers);
+    const h = flattenHeaders(split.headers, this.presetHeaders(req), isHead);
     this.logRejected(h.rejected);
+    // Trailers need chunked framing: HTTP/1.1 and a status that has a body. Elsewhere they are dropped.
+    const trailers = split.trailers && req.httpVersion === '1.1' && !isHead && !NO_BODY_STATUS.has(head.status) ? split.trailers : undefined;
     let body = r.body;
     if (this.gzip && body.length > 0 && wantsGzip(req.headers['accept-encoding'])) {
       const type = headerValue(h.flat, 'content-type');
@@ -223,13 +227,18 @@ class HttpServer implements HttpPlugin {
         h.flat.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
       }
     }
-    if (!h.hasContentLength && !NO_BODY_STATUS.has(head.status) && head.status >= 200) h.flat.push('Content-Length', String(body.length));
+    if (trailers) h.flat.push('Trailer', Object.keys(trailers).join(', '));
+    else if (!h.hasContentLength && !NO_BODY_STATUS.has(head.status)) h.flat.push('Content-Length', String(body.length));
     res.writeHead(head.status, h.flat);
-    res.end(body);
+    if (trailers) {
+      if (body.length > 0) res.write(body);
+      res.addTrailers(trailerList(trailers));
+      res.end();
+    } else res.end(body);
   }
 
   /** The first non-1xx header of a stream is applied once; 1xx frames become interim responses. */
-  private writeChunk(req: IncomingMessage, res: ServerResponse, chunk: WorkerResponse): void {
+  private writeChunk(req: IncomingMessage, res: ServerResponse, chunk: WorkerResponse, state: StreamState): void {
     // After an error answer the worker may still be streaming: its chunks have nowhere to go (and writing after
     // end would raise an 'error' event nobody listens to).
     if (res.destroyed || res.writableEnded) return;
@@ -246,8 +255,13 @@ class HttpServer implements HttpPlugin {
         return;
       }
       if (!this.validStatus(res, head)) return;
-      const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
+      const split = splitTrailers(head.headers);
+      const h = flattenHeaders(split.headers, this.presetHeaders(req), false);
       this.logRejected(h.rejected);
+      if (split.trailers && req.httpVersion === '1.1') {
+        state.trailers = split.trailers;
+        h.flat.push('Trailer', Object.keys(split.trailers).join(', '));
+      }
       res.writeHead(head.status, h.flat);
     }
     if (chunk.body.length > 0) {
@@ -256,17 +270,21 @@ class HttpServer implements HttpPlugin {
     }
   }
 
-  private endStream(req: IncomingMessage, res: ServerResponse, last: WorkerResponse): void {
+  private endStream(req: IncomingMessage, res: ServerResponse, last: WorkerResponse, state: StreamState): void {
     if (res.destroyed || res.writableEnded) return;
     if (!res.headersSent) {
       const head = last.context.length > 0 ? decodeResponseHead(last.flags, last.context) : { status: 200, headers: {} };
       if (head.status >= 100 && head.status < 200) head.status = 200;
       if (!this.validStatus(res, head)) return;
-      const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
+      const h = flattenHeaders(splitTrailers(head.headers).headers, this.presetHeaders(req), false);
       this.logRejected(h.rejected);
       res.writeHead(head.status, h.flat);
     }
-    res.end(last.body);
+    if (state.trailers && res.chunkedEncoding) {
+      if (last.body.length > 0) res.write(last.body);
+      res.addTrailers(trailerList(state.trailers));
+      res.end();
+    } else res.end(last.body);
   }
 
   /** Headers set before the worker's own: `headers.response`, and CORS headers for the request's origin. */
@@ -388,6 +406,18 @@ function lingerOnClose(socket: Socket): void {
     });
     this.once('close', () => clearTimeout(timer));
   };
+}
+
+interface StreamState {
+  /** Declared by the first header of the stream, sent after the last chunk. */
+  trailers: HeaderMap | undefined;
+}
+
+/** Trailers as node's addTrailers takes them: repeated names as [name, value] pairs. */
+function trailerList(trailers: HeaderMap): [string, string][] {
+  const out: [string, string][] = [];
+  for (const name in trailers) for (const value of trailers[name]!) out.push([name, value]);
+  return out;
 }
 
 function headerValue(flat: string[], lowerName: string): string | undefined {

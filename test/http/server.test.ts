@@ -303,6 +303,25 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal((await request(s.port, '/status?s=418')).status, 418);
     });
 
+    test('Trailer: the listed headers go after the body (HTTP/1.1), and are dropped on HTTP/1.0', async () => {
+      const raw = await rawExchange(s.port, 'GET /trailer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const [head, body] = [raw.slice(0, raw.indexOf('\r\n\r\n')), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.match(head, /\r\nTransfer-Encoding: chunked/i);
+      assert.match(head, /\r\nX-Plain: p/);
+      assert.doesNotMatch(head, /X-Sum: /);
+      assert.equal(body, '5\r\nhello\r\n0\r\nX-Sum: abc\r\nX-Sum: def\r\n\r\n');
+      const old = await rawExchange(s.port, 'GET /trailer HTTP/1.0\r\nHost: x\r\n\r\n');
+      assert.match(old, /^HTTP\/1\.1 200 /);
+      assert.match(old, /\r\n\r\nhello$/);
+      assert.doesNotMatch(old, /X-Sum/);
+      const lower = await request(s.port, '/trailer-lower');
+      assert.equal(lower.status, 200);
+      assert.equal(lower.body.toString(), 'hello');
+      const streamed = await rawExchange(s.port, 'GET /stream-trailer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(streamed, /\r\n0\r\nX-Count: 2\r\n\r\n$/);
+    });
+
     test('a stream whose first header is invalid gets a 500, and its later chunks are dropped without harm', async () => {
       const r = await request(s.port, '/stream-bad?s=700');
       assert.equal(r.status, 500);
