@@ -357,6 +357,11 @@ class HttpServer implements HttpPlugin {
       res.destroy();
       return;
     }
+    if (req && !req.complete) {
+      // The rest of the body will not be read: the connection cannot carry another request.
+      res.shouldKeepAlive = false;
+      lingerOnClose(req.socket);
+    }
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }

@@ -484,8 +484,13 @@ describe('HTTP plugin: static middleware', () => {
     assert.equal(r.body.toString(), 'body{color:red}');
     assert.equal(r.headers['x-static'], 'yes');
     assert.match(String(r.headers['content-type']), /text\/css/);
-    assert.ok(r.headers.etag);
+    assert.match(String(r.headers.etag), /^"[0-9a-f]+-[0-9a-f]+"$/, 'weak: false gives a strong tag');
     assert.equal(s.pool.execs, before);
+    const again = await request(s.port, '/css/site.css', { headers: { 'if-none-match': String(r.headers.etag) } });
+    assert.equal(again.status, 304);
+    const range = await request(s.port, '/css/site.css', { headers: { range: 'bytes=0-3' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.body.toString(), 'body');
   });
 
   test('a forbidden extension and a missing file fall through to PHP', async () => {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import send from 'send';
 import type { StaticOptions } from '../options.js';
@@ -61,8 +62,13 @@ export class StaticFiles {
         etag: this.options.calculateEtag,
         lastModified: true,
       });
-      stream.on('headers', (r: ServerResponse) => {
+      stream.on('headers', (r: ServerResponse, _path: string, stat: Stats) => {
         for (const [name, value] of Object.entries(this.options.response)) r.setHeader(name, value);
+        // send would make a weak tag; `weak: false` asks for a strong one. send compares against whichever is set.
+        // (RoadRunner hashes the content with CRC32; size+mtime identifies the version without reading the file.)
+        if (this.options.calculateEtag) {
+          r.setHeader('ETag', `${this.options.weak ? 'W/' : ''}"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+        }
       });
       stream.on('error', (err: { status?: number }) => {
         if (err.status === 404 || err.status === undefined) resolve('next');
