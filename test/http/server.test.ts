@@ -639,3 +639,56 @@ describe('HTTP plugin: headers, CORS, gzip, proxy_ip_parser, access logs', () =>
     assert.equal((line.obj as { user_agent: string }).user_agent, 'burner-test');
   });
 });
+
+describe('HTTP plugin: large uploads stream to disk', () => {
+  test('a 256 MB file upload reaches the worker whole while the server’s memory grows by far less than the file', async () => {
+    const s = await startServer('json', () => ({ maxRequestSize: 1024 * 1024 * 1024 }), 1);
+    try {
+      const size = 256 * 1024 * 1024;
+      const boundary = 'burner-big-upload';
+      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="big"; filename="big.bin"\r\n\r\n`);
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const base = process.memoryUsage().rss;
+      let peak = base;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false,
+            headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (d: Buffer) => chunks.push(d));
+            res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+          },
+        );
+        req.on('error', reject);
+        // One reused 1 MB chunk: the client itself holds no more than that.
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        let sent = 0;
+        req.write(head);
+        const pump = () => {
+          while (sent < size) {
+            sent += chunk.length;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end(tail);
+        };
+        pump();
+      });
+      clearInterval(sampler);
+      const j = JSON.parse(text);
+      assert.equal(j.files.length, 1);
+      assert.equal(j.files[0].size, size);
+      assert.equal(j.files[0].exists, true);
+      assert.ok(peak - base < size / 2, `memory grew by ${Math.round((peak - base) / 1048576)} MB for a ${size / 1048576} MB upload`);
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    } finally {
+      await s.stop();
+    }
+  });
+});
