@@ -261,6 +261,9 @@ describe('middlewares and options', () => {
     assert.equal(p.clientIp(req({ 'x-forwarded-for': '1.1.1.1' }), '192.168.1.1'), '192.168.1.1');
     assert.equal(p.clientIp(req({ forwarded: 'for="2.2.2.2";proto=https', 'x-forwarded-for': '1.1.1.1' }), '10.1.1.1'), '2.2.2.2');
     assert.equal(p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'x-real-ip': '3.3.3.3' }), '10.1.1.1'), '10.1.1.1');
+    assert.equal(p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'true-client-ip': '4.4.4.4' }), '10.1.1.1'), '4.4.4.4');
+    assert.equal(p.clientIp(req({ forwarded: 'For="[2001:db8::1]:4711", for=7.7.7.7' }), '10.1.1.1'), '2001:db8::1');
+    assert.equal(p.clientIp(req({ forwarded: 'for=192.0.2.60:8080;proto=http' }), '10.1.1.1'), '192.0.2.60');
     assert.equal(p.clientIp(req({ 'x-forwarded-for': '1.1.1.1, 5.5.5.5', 'x-real-ip': '3.3.3.3' }), '::1'), '1.1.1.1');
     assert.equal(p.clientIp(req({ 'x-real-ip': '3.3.3.3', 'true-client-ip': '4.4.4.4' }), '10.0.0.1'), '3.3.3.3');
     assert.equal(p.clientIp(req({ 'true-client-ip': '4.4.4.4', 'cf-connecting-ip': '6.6.6.6' }), '10.0.0.1'), '4.4.4.4');
