@@ -53,6 +53,20 @@ export function queryUnescape(s: string): string | undefined {
   }
 }
 
+function isToken(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Go's validCookieValueByte: printable ASCII except `"`, `;` and `\`; other cookies are skipped. */
+function validCookieValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x3b || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** Cookies as Go's Request.Cookies() reads them, unescaped; a later duplicate wins; undecodable ones are dropped. */
 export function parseCookies(headers: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -61,10 +75,11 @@ export function parseCookies(headers: string[]): Record<string, string> {
       const trimmed = part.trim();
       if (trimmed === '') continue;
       const eq = trimmed.indexOf('=');
-      const name = eq < 0 ? trimmed : trimmed.slice(0, eq);
-      if (name === '' || !Array.from(name).every((c) => isTokenChar(c.charCodeAt(0)))) continue;
+      const name = (eq < 0 ? trimmed : trimmed.slice(0, eq)).trim();
+      if (name === '' || !isToken(name)) continue;
       let value = eq < 0 ? '' : trimmed.slice(eq + 1);
       if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      if (!validCookieValue(value)) continue;
       const unescaped = queryUnescape(value);
       if (unescaped !== undefined) out[name] = unescaped;
     }

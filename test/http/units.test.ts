@@ -74,6 +74,8 @@ describe('request context', () => {
 
   test('cookies: query-unescaped (+ is a space), quotes removed, later duplicates win, undecodable or invalid names dropped', () => {
     assert.deepEqual(parseCookies(['a=1; b=x+y%21; a=2', 'c="q v"; d=%zz; bad name=1; e=']), { a: '2', b: 'x y!', c: 'q v', e: '' });
+    // Go's byte rules: printable ASCII without `"` or `\` in values (others skipped), names trimmed.
+    assert.deepEqual(parseCookies(['x=caf\u00c3\u00a9; y=a\\b; z=a"b; w =1; v=a,b c']), { w: '1', v: 'a,b c' });
     assert.equal(queryUnescape('%41+b'), 'A b');
     assert.equal(queryUnescape('%4'), undefined);
   });
