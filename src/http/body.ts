@@ -154,6 +154,8 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
       bb = Busboy({
         headers: req.headers as BusboyHeaders,
         limits: { fieldSize: options.maxRequestSize, fieldNameSize: 4096, fields: Infinity, files: Infinity, parts: Infinity },
+        // Go's rule: a part is a file only when it has a non-empty filename (an empty file input sends filename="").
+        isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) => filename !== undefined && filename !== '',
       });
     } catch (err) {
       reject(new FormError(`invalid multipart request: ${(err as Error).message}`));

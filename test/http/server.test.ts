@@ -224,6 +224,19 @@ for (const codec of ['json', 'proto'] as const) {
       assert.deepEqual(await waitEmpty(s.uploadsDir), []);
     });
 
+    test('a part with an empty filename (an empty file input) is a form value, as in Go, not an upload', async () => {
+      const { body, type } = multipart([
+        { name: 'empty', filename: '', data: '' },
+        { name: 'blob', type: 'application/octet-stream', data: 'raw' },
+        { name: 'real', filename: 'r.txt', data: 'x' },
+      ]);
+      const r = await request(s.port, '/uploads', { method: 'POST', headers: { 'content-type': type }, body });
+      const j = JSON.parse(r.body.toString());
+      assert.deepEqual(j.form, { empty: '', blob: 'raw' });
+      assert.deepEqual(Object.keys(j.uploads), ['real']);
+      assert.deepEqual(await waitEmpty(s.uploadsDir), []);
+    });
+
     test('uploads.forbid and uploads.allow give error 8 and no temp file', async () => {
       const { body, type } = multipart([
         { name: 'ok', filename: 'notes.txt', data: 'fine' },
