@@ -300,7 +300,16 @@ class HttpServer implements HttpPlugin {
         if (values.every((v) => isSafeHeader(name, v))) hints[name.toLowerCase()] = values.length === 1 ? values[0]! : values;
         else this.logRejected([name]);
       }
-      if (hints.link !== undefined) res.writeEarlyHints(hints as { link: string | string[] });
+      if (hints.link === undefined) {
+        this.log.warn('103 from the worker without a Link header: not sent');
+        return;
+      }
+      try {
+        res.writeEarlyHints(hints as { link: string | string[] });
+      } catch (err) {
+        // node checks the Link syntax; a bad hint must not cost the final response.
+        this.log.warn({ err: (err as Error).message }, 'early hints from the worker rejected');
+      }
     } else if (head.status === 100) res.writeContinue();
     else if (head.status === 102) res.writeProcessing();
     else this.log.error({ status: head.status }, 'informational status from worker ignored');

@@ -573,6 +573,13 @@ describe('HTTP plugin: streams and informational answers', () => {
     assert.equal(after.served, 3);
   });
 
+  test('an early hint node refuses is dropped, and the final answer still arrives', async () => {
+    const r = await request(s.port, '/bad-hint');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'after bad hint');
+    assert.equal(r.informational.length, 0);
+  });
+
   test('a lone 1xx answer becomes an interim response followed by an empty 200', async () => {
     const r = await request(s.port, '/hint-only');
     assert.equal(r.informational.length, 1);
