@@ -713,3 +713,27 @@ describe('HTTP plugin: large uploads stream to disk', () => {
     }
   });
 });
+
+describe('HTTP plugin: raw_body', () => {
+  test('urlencoded and multipart bodies arrive as raw bytes, unparsed and without uploads', async () => {
+    const s = await startServer('proto', () => ({ rawBody: true }), 1);
+    try {
+      const form = await request(s.port, '/echo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a[b][]=1&a=2',
+      });
+      const f = JSON.parse(form.body.toString());
+      assert.equal(f.ctx.parsed, false);
+      assert.equal(f.bodyMd5, md5('a[b][]=1&a=2'));
+      const { body, type } = multipart([{ name: 'f', filename: 'x.txt', data: 'file' }]);
+      const mp = JSON.parse((await request(s.port, '/echo', { method: 'POST', headers: { 'content-type': type }, body })).body.toString());
+      assert.equal(mp.ctx.parsed, false);
+      assert.equal(mp.ctx.uploads, null);
+      assert.equal(mp.bodyMd5, md5(body));
+      assert.deepEqual(await readdir(s.uploadsDir), []);
+    } finally {
+      await s.stop();
+    }
+  });
+});
