@@ -72,6 +72,11 @@ class HttpServer implements HttpPlugin {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
+    // `Expect: 100-continue`: a body already declared too large is refused before the client sends any of it.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (!(Number(req.headers['content-length']) > this.options.maxRequestSize)) res.writeContinue();
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
   }
 
   listen(): Promise<{ port: number }> {

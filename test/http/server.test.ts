@@ -384,6 +384,29 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal(s.pool.execs, before);
     });
 
+    test('Expect: 100-continue with a body declared too large gets the 413 instead of the go-ahead', async () => {
+      const raw = await rawExchange(
+        s.port,
+        'PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2147483648\r\nExpect: 100-continue\r\n\r\n',
+      );
+      assert.match(raw, /^HTTP\/1\.1 413 /);
+      assert.doesNotMatch(raw, /100 Continue/);
+      const ok = await new Promise<Reply>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: s.port, path: '/echo', method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': 5 } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), informational: [] }));
+          },
+        );
+        req.on('continue', () => req.end('12345'));
+        req.on('error', reject);
+      });
+      assert.equal(ok.status, 200);
+      assert.equal(JSON.parse(ok.body.toString()).bodyMd5, md5('12345'));
+    });
+
     test('a chunked body that passes max_request_size is a 413 as soon as it does, and PHP never sees it', async () => {
       const before = s.pool.execs;
       const limit = 16 * 1024 * 1024;
