@@ -1,6 +1,7 @@
 /**
  * The HTTP plugin: node:http in front of the worker pool. Per request: middleware (CORS preflight, static files),
- * size limit, context, body, one exec on a worker, the answer (streamed when the worker streams), temp-file cleanup.
+ * size limit (also before `100 Continue`), context, body, one exec on a worker, the answer (streamed when the worker
+ * streams; 1xx as interim responses; RoadRunner's `Trailer` convention), temp-file cleanup.
  */
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,9 +14,8 @@ import { compress, wantsGzip, worthCompressing } from './middleware/gzip.js';
 import { ProxyIpParser } from './middleware/proxy-ip.js';
 import { StaticFiles } from './middleware/static.js';
 import { KNOWN_MIDDLEWARE, type HttpOptions } from './options.js';
-import { encodeProtoRequest } from './proto.js';
+import { encodeProtoRequest, type HeaderMap } from './proto.js';
 import { ResponseDecodeError, decodeResponseHead, flattenHeaders, isSafeHeader, splitTrailers, type ResponseHead } from './response.js';
-import type { HeaderMap } from './proto.js';
 
 export type { HttpOptions } from './options.js';
 
