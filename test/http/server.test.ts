@@ -310,6 +310,14 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal((await request(s.port, '/echo')).status, 200);
     });
 
+    test('a worker that dies mid-request is internal_error_code with an empty body; a new worker takes over', async () => {
+      const r = await request(s.port, '/crash');
+      assert.equal(r.status, 500);
+      assert.equal(r.body.length, 0);
+      const next = await Promise.all([request(s.port, '/echo'), request(s.port, '/echo')]);
+      for (const n of next) assert.equal(n.status, 200);
+    });
+
     test('a status outside 100..599 is a 500 with the reason', async () => {
       const r = await request(s.port, '/status?s=700');
       assert.equal(r.status, 500);
