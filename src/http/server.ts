@@ -13,6 +13,7 @@ import { Cors } from './middleware/cors.js';
 import { compress, wantsGzip, worthCompressing } from './middleware/gzip.js';
 import { ProxyIpParser } from './middleware/proxy-ip.js';
 import { StaticFiles } from './middleware/static.js';
+import { sendFile, takeSendfile } from './middleware/sendfile.js';
 import { KNOWN_MIDDLEWARE, type HttpOptions } from './options.js';
 import { encodeProtoRequest, type HeaderMap } from './proto.js';
 import { ResponseDecodeError, decodeResponseHead, flattenHeaders, isSafeHeader, splitTrailers, type ResponseHead } from './response.js';
@@ -39,6 +40,7 @@ class HttpServer implements HttpPlugin {
   private readonly cors: Cors | undefined;
   private readonly proxyIp: ProxyIpParser | undefined;
   private readonly gzip: boolean;
+  private readonly sendfile: boolean;
   private readonly requestHeaders: Record<string, string> | undefined;
   private readonly responseHeaders: Record<string, string> | undefined;
   private readonly codec: number;
@@ -55,7 +57,7 @@ class HttpServer implements HttpPlugin {
   ) {
     const mw = new Set(options.middleware);
     for (const name of mw) if (!KNOWN_MIDDLEWARE.has(name)) log.warn({ middleware: name }, 'unknown http middleware is ignored');
-    if (mw.has('sendfile')) log.warn('the sendfile middleware is not provided by Burner; it is ignored');
+    this.sendfile = mw.has('sendfile');
     this.staticFiles = mw.has('static') && options.static ? new StaticFiles(options.static) : undefined;
     if (mw.has('static') && !options.static) log.warn('the static middleware is listed but http.static is not configured');
     const headers = mw.has('headers') ? options.headers : undefined;
@@ -219,6 +221,13 @@ class HttpServer implements HttpPlugin {
       r = { ...r, body: EMPTY };
     }
     const isHead = req.method === 'HEAD';
+    const file = this.sendfile ? takeSendfile(head.headers) : undefined;
+    if (file !== undefined) {
+      const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
+      this.logRejected(h.rejected);
+      await sendFile(res, head.status, h.flat, file, isHead);
+      return;
+    }
     const split = splitTrailers(head.headers);
     const h = flattenHeaders(split.headers, this.presetHeaders(req), isHead);
     this.logRejected(h.rejected);

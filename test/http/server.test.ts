@@ -506,7 +506,7 @@ describe('HTTP plugin: static middleware', () => {
     s = await startServer(
       'json',
       (dir) => ({
-        middleware: ['static', 'no_such_middleware'],
+        middleware: ['static', 'no_such_middleware', 'sendfile'],
         static: { dir: path.join(dir, 'public'), forbid: ['.php'], allow: [], calculateEtag: true, weak: false, request: {}, response: { 'X-Static': 'yes' } },
       }),
       1,
@@ -545,6 +545,27 @@ describe('HTTP plugin: static middleware', () => {
     const missing = await request(s.port, '/css/missing.css');
     assert.equal(missing.status, 200);
     assert.equal(missing.headers['x-codec'], 'json');
+  });
+
+  test('sendfile: X-Sendfile from the worker is replaced by the file, streamed; `..` is 403, a missing file 404', async () => {
+    const big = randomBytes(3 * 1024 * 1024 + 7);
+    const file = path.join(s.dir, 'download.bin');
+    await writeFile(file, big);
+    const r = await request(s.port, `/sendfile?s=201&path=${encodeURIComponent(file)}`);
+    assert.equal(r.status, 201);
+    assert.equal(r.headers['x-sendfile'], undefined);
+    assert.equal(r.headers['content-type'], 'text/plain');
+    assert.equal(Number(r.headers['content-length']), big.length);
+    assert.ok(r.body.equals(big));
+    const head = await request(s.port, `/sendfile?path=${encodeURIComponent(file)}`, { method: 'HEAD' });
+    assert.equal(Number(head.headers['content-length']), big.length);
+    assert.equal(head.body.length, 0);
+    const traversal = await request(s.port, `/sendfile?path=${encodeURIComponent(s.dir + '/public/../secret.txt')}`);
+    assert.equal(traversal.status, 403);
+    assert.doesNotMatch(traversal.body.toString(), /outside the root/);
+    assert.equal((await request(s.port, `/sendfile?path=${encodeURIComponent(s.dir + '/nope.bin')}`)).status, 404);
+    assert.equal((await request(s.port, `/sendfile?path=${encodeURIComponent(s.dir)}`)).status, 404);
+    assert.deepEqual(await waitClosed(s.dir), []);
   });
 
   test('traversal attempts, plain or encoded, are 403 and never leave the root', async () => {
