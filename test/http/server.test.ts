@@ -569,11 +569,15 @@ describe('HTTP plugin: static middleware', () => {
   });
 
   test('traversal attempts, plain or encoded, are 403 and never leave the root', async () => {
-    for (const target of ['/../secret.txt', '/css/../../secret.txt', '/%2e%2e/secret.txt', '/css/%2E%2E/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt']) {
+    for (const target of ['/../secret.txt', '/css/../../secret.txt', '/%2e%2e/secret.txt', '/css/%2E%2E/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/css/x.%2e%2e', '/no-extension/..']) {
       const raw = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       assert.match(raw, /^HTTP\/1\.1 403 /, target);
       assert.doesNotMatch(raw, /outside the root/, target);
     }
+    const before = s.pool.execs;
+    const post = await rawExchange(s.port, 'POST /api/../admin HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.match(post, /^HTTP\/1\.1 403 /, 'as in RoadRunner, `..` is refused for every method');
+    assert.equal(s.pool.execs, before);
   });
 });
 

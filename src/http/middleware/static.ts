@@ -30,7 +30,8 @@ export class StaticFiles {
       return { result: 'next' };
     }
     if (decoded.includes('\0')) return { result: 'forbidden' };
-    if (decoded.split(/[\\/]/).includes('..') || rawPath.includes('..')) return { result: 'forbidden' };
+    // RoadRunner refuses any decoded path containing `..`, whatever the method and whether or not a file exists.
+    if (decoded.includes('..') || rawPath.includes('..')) return { result: 'forbidden' };
     const ext = path.extname(decoded).toLowerCase();
     if (ext === '' || this.options.forbid.includes(ext)) return { result: 'next' };
     if (this.options.allow.length > 0 && !this.options.allow.includes(ext)) return { result: 'next' };
@@ -46,13 +47,12 @@ export class StaticFiles {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<StaticResult> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return 'next';
     const found = await this.resolve(req.url ?? '/');
     if (found.result === 'forbidden') {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('Forbidden\n');
       return 'forbidden';
     }
-    if (found.result !== 'file') return 'next';
+    if (found.result !== 'file' || (req.method !== 'GET' && req.method !== 'HEAD')) return 'next';
     const relative = found.relative;
     return new Promise<StaticResult>((resolve) => {
       const stream = send(req, relative, {
