@@ -70,7 +70,10 @@ class HttpServer implements HttpPlugin {
     const levels = log as Log & { isLevelEnabled?: (level: string) => boolean };
     this.debugLog = typeof levels.isLevelEnabled === 'function' ? levels.isLevelEnabled('debug') : true;
 
-    this.server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // Idle keep-alive connections stay open for a minute (RoadRunner keeps them an hour, Node's default is 5 s):
+    // long enough for clients and load balancers that reuse connections; shutdown closes them at once anyway.
+    // Slow headers are cut after 60 s; bodies have no overall deadline (a large upload may take long).
+    this.server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 60_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
