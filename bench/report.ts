@@ -187,8 +187,8 @@ export function renderReport(r: Report): string {
       `"${s.workers} × ceiling" is what ${s.workers} such processes would do on ${s.workers} free cores.`,
     '- Upload: one multipart/form-data POST with a single file field of the given size to the hello worker (`max_request_size: 2048`), ' +
       'RSS of the Node process sampled every 50 ms. Keep-alive: a child Node process (open-files limit raised with `ulimit -n` in a ' +
-      'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle (opening time + hold ' +
-      'stays below Burner\'s fixed 5 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
+      'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle for the hold time ' +
+      '(below Burner\'s 60 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
   );
   const all = r.apps.flatMap((a) => a.rounds);
   const busyPct = (x: Round): number => ((x.otherCpuUs ?? NaN) / (x.wrk.seconds * 1e6 * m.cpus)) * 100;

@@ -3,7 +3,7 @@
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
  *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
- *                          [--hold-seconds 1] [--quick] [--out bench/results/latest.md]
+ *                          [--hold-seconds 5] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
@@ -43,7 +43,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
-        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 1] [--quick] [--out FILE]\n` +
+        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5] [--quick] [--out FILE]\n` +
         '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
     );
     process.exit(0);
@@ -67,8 +67,8 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
     extras: !values['no-extras'],
     uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
-    // Burner closes keep-alive connections idle for 5 s (src/http/server.ts): opening 10 000 takes 2-4 s here.
-    holdSeconds: num(values['hold-seconds'], 1, 'hold-seconds'),
+    // Burner closes keep-alive connections idle for 60 s (src/http/server.ts); opening 10 000 takes 2-4 s here.
+    holdSeconds: num(values['hold-seconds'], 5, 'hold-seconds'),
     out: values.out ?? (values.render ? values.render.replace(/\.json$/, '') + '.md' : path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md')),
     render: values.render,
   };
