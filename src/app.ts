@@ -16,6 +16,7 @@ import { rpcMethods } from './rpc/methods.js';
 import { StatusServer, poolChecker, type StatusChecker } from './status/server.js';
 import { Metrics } from './metrics/index.js';
 import { Reloader, type WatchService } from './reload/index.js';
+import { runOnInit } from './on-init.js';
 
 export interface App {
   readonly config: Config;
@@ -105,6 +106,15 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   const checkers = new Map<string, StatusChecker>();
   const closers: Array<() => Promise<void> | void> = [];
   const metrics = config.metrics ? new Metrics() : undefined;
+  for (const key of ['user', 'group'] as const) {
+    if (config.server[key] !== undefined) log.warn(`server.${key} is not supported by Burner: workers run as the server's own user`);
+  }
+  if (config.http?.pool.dynamic_allocator) log.warn('http.pool.dynamic_allocator is not supported by Burner yet: the pool keeps num_workers');
+  if (config.server.on_init) {
+    const env = workerEnv(config, '');
+    delete env.RR_MODE;
+    await runOnInit(config.server.on_init, env, cwd, log.child({ logger: 'server' }));
+  }
 
   try {
     if (config.http) {

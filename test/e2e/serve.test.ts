@@ -213,3 +213,18 @@ test('a stray echo before the worker loop is reported clearly, not a hang', asyn
     return true;
   });
 });
+
+test('server.on_init runs once before the workers; with exit_on_error a failure stops startup', async () => {
+  const init = '  on_init:\n    command: "php {{FIXTURES}}/e2e/on-init.php"\n    env:\n      mark: {{DIR}}/init-mark\n';
+  const s = await serve(config().replace('server:\n', `server:\n${init}`));
+  try {
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(`${s.dir}/init-mark`, 'utf8'), 'ready');
+    assert.match(s.logs(), /init says hi/);
+    assert.equal((await fetch(`${s.url}/x`)).status, 200);
+  } finally {
+    await s.stop();
+  }
+  const failing = '  on_init:\n    command: "php {{FIXTURES}}/e2e/on-init.php 4"\n    exit_on_error: true\n    env:\n      mark: {{DIR}}/init-mark\n';
+  await assert.rejects(serve(config().replace('server:\n', `server:\n${failing}`)), /rr serve exited with 1[\s\S]*server\.on_init command .* failed: exit code 4/);
+});
