@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Document, isMap, isScalar, isPair, LineCounter, parseDocument, parse as parseYaml, visit, Scalar, YAMLMap } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, FOREIGN_SECTIONS, type Config } from './schema.js';
+import { configSchema, FOREIGN_SECTIONS, UNSUPPORTED_KEYS, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -211,7 +211,9 @@ function describeIssue(
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     keyPath = [...keyPath, issue.keys[0]!];
-    message = `unknown key${keyPath.length === 1 ? ' (section)' : ''}`;
+    message = UNSUPPORTED_KEYS.has(keyPath.join('.'))
+      ? `a RoadRunner option Burner does not support: ${UNSUPPORTED_KEYS.get(keyPath.join('.'))}`
+      : `unknown key${keyPath.length === 1 ? ' (section)' : ''}`;
   } else if (issue.code === 'invalid_type' && /received undefined/.test(message)) {
     message = `missing required key (${message})`;
   }

@@ -213,3 +213,11 @@ export const FOREIGN_SECTIONS = new Set([
   'beanstalk', 'boltdb', 'kafka', 'nats', 'sqs', 'memcached', 'memory', 'lock', 'broadcast', 'websockets', 'informer',
   'resetter', 'app-logger', 'envfile', 'api', 'gzip', 'headers', 'sendfile', 'prometheus',
 ]);
+
+/** RoadRunner keys Burner knows but does not implement: an error that says so (silently serving without TLS would be worse). */
+export const UNSUPPORTED_KEYS = new Map([
+  ['http.ssl', 'TLS is not built in: terminate HTTPS in a reverse proxy (nginx, Caddy, a load balancer) in front of Burner'],
+  ['http.http2', 'HTTP/2 is not supported yet'],
+  ['http.http3', 'HTTP/3 is not supported'],
+  ['http.fcgi', 'the FastCGI listener is not supported'],
+]);

@@ -118,6 +118,12 @@ test('an unknown section is an error; a RoadRunner plugin section Burner lacks i
   });
 });
 
+test('RoadRunner options Burner lacks are named as such', () => {
+  withFile(`${BASE}  ssl:\n    address: 127.0.0.1:443\n`, (file) => {
+    assert.match(errorOf(() => loadConfig({ file, env: {} })), /:6: http\.ssl: a RoadRunner option Burner does not support: TLS is not built in/);
+  });
+});
+
 test('version must be the string "3"', () => {
   withFile(BASE.replace('version: "3"', 'version: 2'), (file) => {
     assert.match(errorOf(() => loadConfig({ file, env: {} })), /\.rr\.yaml:1: version: version must be the string "3"/);
