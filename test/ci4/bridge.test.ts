@@ -142,6 +142,17 @@ describe('CodeIgniter 4 app through Burner (production, one worker)', () => {
     assert.notEqual(stranger.sid, bobSid);
   });
 
+  test('routes are kept across requests but matched by each request\'s own verb', async () => {
+    for (let i = 0; i < 3; i++) {
+      const post = await fetch(`${s.url}/bt/only-post`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+      assert.equal(post.status, 200, 'the POST-only route answers a POST');
+      await post.text();
+      const get = await fetch(`${s.url}/bt/only-post`, { headers: { accept: 'text/html' } });
+      assert.equal(get.status, 404, 'and not a GET right after it');
+      await get.text();
+    }
+  });
+
   test('route redirect and redirect with flash data', async () => {
     const old = await fetch(`${s.url}/bt/old-page`, { redirect: 'manual' });
     assert.equal(old.status, 307);

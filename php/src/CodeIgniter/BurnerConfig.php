@@ -20,6 +20,11 @@ final class BurnerConfig
     public string $dbReconnect = 'ping';
     /** Close every DB connection after each request (CI reopens lazily). */
     public bool $dbCloseAfterRequest = false;
+    /**
+     * CI 4.1-4.3 re-read app/Config/Routes.php on every request; keep the route collection built once instead (the
+     * router sets the HTTP verb per request). Turn off only for an app that changes its routes while it runs.
+     */
+    public bool $persistRoutes = true;
     /** Log output the app echoed outside CI's buffers (it never reaches the client, see Kernel). */
     public bool $logStrayOutput = true;
 
@@ -36,7 +41,7 @@ final class BurnerConfig
                 [...self::DEFAULT_PERSISTENT, ...$app->persistentServices],
             )));
         }
-        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput'] as $flag) {
+        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes'] as $flag) {
             if (isset($app->{$flag})) {
                 $config->{$flag} = (bool) $app->{$flag};
             }

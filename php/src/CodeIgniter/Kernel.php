@@ -287,6 +287,23 @@ final class Kernel
         return $request;
     }
 
+    private ?object $routes = null;
+
+    /** CI 4.1-4.3 re-read app/Config/Routes.php on every run(); the collection is built once and kept instead. */
+    private function routes(): object
+    {
+        if ($this->routes === null) {
+            $routes = \Config\Services::routes();
+            require APPPATH . 'Config/Routes.php';
+            $this->routes = $routes;
+        }
+        (static function (object $routes) {
+            static::$instances['routes'] = $routes;
+        })->bindTo(null, \CodeIgniter\Config\BaseService::class)($this->routes);
+
+        return $this->routes;
+    }
+
     private function run(object $request): object
     {
         if ($this->legacy) {
@@ -309,7 +326,7 @@ final class Kernel
 
         $app->setRequest($request);
         try {
-            $response = $app->run(null, true);
+            $response = $app->run($this->legacy && $this->config->persistRoutes ? $this->routes() : null, true);
         } catch (ResponseReady $ready) {
             $response = $ready->response;
         }

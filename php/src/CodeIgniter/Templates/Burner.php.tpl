@@ -49,6 +49,14 @@ class Burner extends BaseConfig
     public $dbCloseAfterRequest = false;
 
     /**
+     * CodeIgniter 4.1-4.3 read app/Config/Routes.php again on every request. Burner builds the route collection
+     * once per worker instead (about 30 % faster). Turn it off only if your app changes its routes while running.
+     *
+     * @var bool
+     */
+    public $persistRoutes = true;
+
+    /**
      * Log (to the server log) output that was echoed outside CodeIgniter's output buffer.
      *
      * @var bool
