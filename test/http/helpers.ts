@@ -5,33 +5,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool } from '../../src/pool/pool.js';
-import type { ExecOptions, Log, Payload, WorkerPool, WorkerResponse } from '../../src/pool/types.js';
+import type { ExecOptions, Payload, WorkerPool, WorkerResponse } from '../../src/pool/types.js';
 import { createHttpServer, type HttpPlugin } from '../../src/http/server.js';
 import { httpOptionsWithDefaults, type HttpOptions } from '../../src/http/options.js';
 
 export const WORKER = fileURLToPath(new URL('../../../test/fixtures/http/worker.php', import.meta.url));
 
-export class MemoryLog implements Log {
-  readonly lines: { level: string; obj: unknown; msg: string }[] = [];
-  private add(level: string, obj: object | string, msg?: string): void {
-    this.lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg: msg ?? '' });
-  }
-  debug(obj: object | string, msg?: string): void {
-    this.add('debug', obj, msg);
-  }
-  info(obj: object | string, msg?: string): void {
-    this.add('info', obj, msg);
-  }
-  warn(obj: object | string, msg?: string): void {
-    this.add('warn', obj, msg);
-  }
-  error(obj: object | string, msg?: string): void {
-    this.add('error', obj, msg);
-  }
-  has(level: string, pattern: RegExp): boolean {
-    return this.lines.some((l) => l.level === level && pattern.test(l.msg));
-  }
-}
+import { MemoryLog } from '../support/memory-log.js';
+
+export { MemoryLog };
+export type { Entry } from '../support/memory-log.js';
 
 /** Counts what reaches the workers, so tests can prove a request never did. */
 class CountingPool implements WorkerPool {

@@ -2,42 +2,14 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { createPool } from '../../src/pool/pool.js';
 import { processAlive } from '../../src/pool/procfs.js';
-import type { Log, Payload, PoolOptions, WorkerPool, WorkerResponse } from '../../src/pool/types.js';
+import type { Payload, PoolOptions, WorkerPool, WorkerResponse } from '../../src/pool/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/pool/', import.meta.url));
 
-export interface Entry {
-  level: string;
-  obj: unknown;
-  msg: string;
-}
+import { MemoryLog } from '../support/memory-log.js';
 
-/** A logger that records everything (and prints nothing). */
-export class MemoryLog implements Log {
-  readonly entries: Entry[] = [];
-  private add(level: string, obj: object | string, msg?: string): void {
-    if (typeof obj === 'string') this.entries.push({ level, obj: {}, msg: obj });
-    else this.entries.push({ level, obj, msg: msg ?? '' });
-  }
-  debug(obj: object | string, msg?: string): void {
-    this.add('debug', obj, msg);
-  }
-  info(obj: object | string, msg?: string): void {
-    this.add('info', obj, msg);
-  }
-  warn(obj: object | string, msg?: string): void {
-    this.add('warn', obj, msg);
-  }
-  error(obj: object | string, msg?: string): void {
-    this.add('error', obj, msg);
-  }
-  text(level?: string): string {
-    return this.entries
-      .filter((e) => !level || e.level === level)
-      .map((e) => `${e.level} ${e.msg}`)
-      .join('\n');
-  }
-}
+export { MemoryLog };
+export type { Entry } from '../support/memory-log.js';
 
 export function options(script: string, overrides: Partial<PoolOptions> = {}): PoolOptions {
   return {
