@@ -92,7 +92,7 @@ export function httpOptions(http: NonNullable<Config['http']>, cwd: string): Htt
       : undefined,
     trustedSubnets: http.trusted_subnets,
     poolDebug: http.pool.debug,
-  } as HttpOptions;
+  };
 }
 
 export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = process.cwd()): Promise<App> {
