@@ -21,21 +21,8 @@ class BurnerStop extends BaseCommand
 
     public function run(array $params)
     {
-        $server = Server::forApp();
-        if (($problem = $server->problem()) !== null) {
-            CLI::error($problem);
+        $force = array_key_exists('force', $params) || CLI::getOption('force') !== null;
 
-            return 1;
-        }
-        $args = ['stop'];
-        if (array_key_exists('force', $params) || CLI::getOption('force') !== null) {
-            $args[] = '-f';
-        }
-        $code = $server->run($args);
-        if ($code !== 0) {
-            CLI::error('vendor/bin/rr start --daemon.:stop failed (exit code ' . $code . ')');
-        }
-
-        return $code === 0 ? null : $code; // CI 4.1 turns any returned number into exit status 400
+        return Server::runForSpark($force ? ['stop', '-f'] : ['stop']);
     }
 }

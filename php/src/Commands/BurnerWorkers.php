@@ -21,21 +21,8 @@ class BurnerWorkers extends BaseCommand
 
     public function run(array $params)
     {
-        $server = Server::forApp();
-        if (($problem = $server->problem()) !== null) {
-            CLI::error($problem);
+        $interactive = array_key_exists('i', $params) || CLI::getOption('i') !== null;
 
-            return 1;
-        }
-        $args = ['workers'];
-        if (array_key_exists('i', $params) || CLI::getOption('i') !== null) {
-            $args[] = '-i';
-        }
-        $code = $server->run($args);
-        if ($code !== 0) {
-            CLI::error('vendor/bin/rr workers failed (exit code ' . $code . ')');
-        }
-
-        return $code === 0 ? null : $code; // CI 4.1 turns any returned number into exit status 400
+        return Server::runForSpark($interactive ? ['workers', '-i'] : ['workers']);
     }
 }

@@ -70,6 +70,27 @@ final class Server
     }
 
     /** @param list<string> $args @return int exit code; stdio is the terminal's */
+    /**
+     * What burner:stop, burner:reload and burner:workers do: run `vendor/bin/rr <args>` against the app's config and
+     * report a failure. Returns what a spark command returns (null on success: CI 4.1 turns any returned number,
+     * even 0, into exit status 400).
+     */
+    public static function runForSpark(array $args): ?int
+    {
+        $server = self::forApp();
+        if (($problem = $server->problem()) !== null) {
+            \CodeIgniter\CLI\CLI::error($problem);
+
+            return 1;
+        }
+        $code = $server->run($args);
+        if ($code !== 0) {
+            \CodeIgniter\CLI\CLI::error('vendor/bin/rr ' . implode(' ', $args) . ' failed (exit code ' . $code . ')');
+        }
+
+        return $code === 0 ? null : $code;
+    }
+
     public function run(array $args): int
     {
         $command = $this->command($args);
