@@ -25,6 +25,13 @@ final class BurnerConfig
      * router sets the HTTP verb per request). Turn off only for an app that changes its routes while it runs.
      */
     public bool $persistRoutes = true;
+    /**
+     * Build each config object once per worker and give every request a fresh copy of it, instead of constructing
+     * it again per request (see ConfigPrototypes). Classes with a constructor of the app's own stay per request.
+     */
+    public bool $persistConfig = true;
+    /** @var list<string> config classes (basename or full name) always built per request */
+    public array $perRequestConfig = [];
     /** Log output the app echoed outside CI's buffers (it never reaches the client, see Kernel). */
     public bool $logStrayOutput = true;
 
@@ -41,7 +48,10 @@ final class BurnerConfig
                 [...self::DEFAULT_PERSISTENT, ...$app->persistentServices],
             )));
         }
-        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes'] as $flag) {
+        if (isset($app->perRequestConfig) && is_array($app->perRequestConfig)) {
+            $config->perRequestConfig = array_values(array_map('strval', $app->perRequestConfig));
+        }
+        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig'] as $flag) {
             if (isset($app->{$flag})) {
                 $config->{$flag} = (bool) $app->{$flag};
             }

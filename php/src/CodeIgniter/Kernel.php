@@ -29,6 +29,7 @@ final class Kernel
     private ErrorPages $errors;
     private DebugToolbar $toolbar;
     private StateReset $reset;
+    private ConfigPrototypes $configs;
     private BurnerConfig $config;
     private int $baseLevel = 0;
     private string $stray = '';
@@ -113,7 +114,8 @@ final class Kernel
         $kernel->session = new SessionBridge(self::sessionCookieName());
         $kernel->errors = new ErrorPages($kernel->modern);
         $kernel->toolbar = new DebugToolbar();
-        $kernel->reset = new StateReset($kernel->config);
+        $kernel->configs = new ConfigPrototypes($kernel->config->persistConfig, $kernel->config->perRequestConfig);
+        $kernel->reset = new StateReset($kernel->config, $kernel->configs);
 
         // The app's pre_system listener ends ALL output buffers (flushing them) and opens its own. Right after it,
         // the bridge's capture buffer is put back underneath, so nothing can ever reach STDOUT (the relay).
@@ -278,7 +280,10 @@ final class Kernel
             return $request;
         }
 
-        $request = new \CodeIgniter\HTTP\IncomingRequest($appConfig, \Config\Services::uri(), $body, new \CodeIgniter\HTTP\UserAgent());
+        // As Services::request() would, but the UserAgents config (hundreds of environment lookups to build) comes
+        // from the kept prototypes.
+        $agents = class_exists(\Config\UserAgents::class) ? $this->configs->fresh(\Config\UserAgents::class) : null;
+        $request = new \CodeIgniter\HTTP\IncomingRequest($appConfig, \Config\Services::uri(), $body, new \CodeIgniter\HTTP\UserAgent($agents));
         $request->setProtocolVersion(self::protocolVersion($_SERVER['SERVER_PROTOCOL'] ?? 'HTTP/1.1'));
         (static function () use ($request) {
             static::$instances['request'] = $request;

@@ -16,7 +16,7 @@ final class StateReset
     /** @var array<string, mixed> Events listeners right after boot */
     private array $listeners = [];
 
-    public function __construct(private BurnerConfig $config)
+    public function __construct(private BurnerConfig $config, private ConfigPrototypes $configs)
     {
     }
 
@@ -61,7 +61,9 @@ final class StateReset
         $this->rollbackTransactions();
         $this->resetServices();
         if (class_exists(\CodeIgniter\Config\Factories::class, false)) {
+            $this->configs->learn();
             \CodeIgniter\Config\Factories::reset();
+            $this->configs->restore();
         }
         $this->resetEvents();
         $this->resetToolbar();

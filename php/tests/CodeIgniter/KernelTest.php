@@ -392,4 +392,25 @@ final class KernelTest extends TestCase
             self::assertEqualsCanonicalizing(['autoloader', 'locator', 'exceptions', 'cache'], $after['services']);
         }
     }
+
+    public function testConfigObjectsAreBuiltOncePerWorkerAndEveryRequestGetsAFreshCopy(): void
+    {
+        $replies = $this->drive([
+            ['uri' => 'http://one.test:8080/bt/configs?who=one'],
+            ['uri' => 'http://two.test/bt/configs?who=two'],
+            ['uri' => 'http://three.test/bt/configs?who=three'],
+        ]);
+        $seen = array_map(static fn (array $reply): array => self::json($reply), $replies);
+        foreach ($seen as $i => $config) {
+            // Every request starts from the configured values, whatever the one before changed on its copy.
+            self::assertSame('pristine', $config['value'], "request {$i}");
+            self::assertSame(['a'], $config['list'], "request {$i}");
+            self::assertSame('en', $config['default_locale'], "request {$i}");
+        }
+        // A config with a constructor of the app's own is still built per request, from that request.
+        self::assertSame(['one.test:8080', 'two.test', 'three.test'], array_column($seen, 'host'));
+        // Built by the first request (and once more, pristine, after it); never again.
+        self::assertGreaterThanOrEqual(1, $seen[0]['builds']);
+        self::assertSame($seen[1]['builds'], $seen[2]['builds'], 'no construction per request once kept');
+    }
 }

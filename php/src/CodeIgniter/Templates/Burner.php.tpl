@@ -57,6 +57,23 @@ class Burner extends BaseConfig
     public $persistRoutes = true;
 
     /**
+     * Build each config object (config('App'), ...) once per worker and give every request a fresh copy of it,
+     * instead of constructing it again for each request (its environment lookups are a large part of a page's
+     * cost). What a request changes on its copy never reaches the next request. A config class with a
+     * constructor of your own (e.g. one that derives baseURL from the Host header) is always built per request.
+     *
+     * @var bool
+     */
+    public $persistConfig = true;
+
+    /**
+     * Config classes (short or full name) to build per request anyway, e.g. ['Email'].
+     *
+     * @var list<string>
+     */
+    public $perRequestConfig = [];
+
+    /**
      * Log (to the server log) output that was echoed outside CodeIgniter's output buffer.
      *
      * @var bool
