@@ -30,6 +30,8 @@ final class BurnerConfig
      * it again per request (see ConfigPrototypes). Classes with a constructor of the app's own stay per request.
      */
     public bool $persistConfig = true;
+    /** Remember FileLocator's search() and getClassname() answers for the worker's life (MemoizingFileLocator). */
+    public bool $cacheFileLocator = true;
     /** @var list<string> config classes (basename or full name) always built per request */
     public array $perRequestConfig = [];
     /** Log output the app echoed outside CI's buffers (it never reaches the client, see Kernel). */
@@ -51,7 +53,7 @@ final class BurnerConfig
         if (isset($app->perRequestConfig) && is_array($app->perRequestConfig)) {
             $config->perRequestConfig = array_values(array_map('strval', $app->perRequestConfig));
         }
-        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig'] as $flag) {
+        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator'] as $flag) {
             if (isset($app->{$flag})) {
                 $config->{$flag} = (bool) $app->{$flag};
             }

@@ -109,6 +109,13 @@ final class Kernel
             // Before CI 4.7 the superglobals service is a copy taken when it is created: rebuild it per request.
             $kernel->config->persistentServices = array_values(array_diff($kernel->config->persistentServices, ['superglobals']));
         }
+        if ($kernel->config->cacheFileLocator && MemoizingFileLocator::fits()
+            && get_class(\Config\Services::locator()) === \CodeIgniter\Autoloader\FileLocator::class) {
+            $locator = new MemoizingFileLocator(\Config\Services::autoloader());
+            (static function () use ($locator) {
+                static::$instances['locator'] = $locator; // a persistent service: kept for the worker's life
+            })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+        }
         $kernel->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
         $kernel->responses = new ResponseMapper();
         $kernel->session = new SessionBridge(self::sessionCookieName());

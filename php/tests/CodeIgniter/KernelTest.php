@@ -413,4 +413,17 @@ final class KernelTest extends TestCase
         self::assertGreaterThanOrEqual(1, $seen[0]['builds']);
         self::assertSame($seen[1]['builds'], $seen[2]['builds'], 'no construction per request once kept');
     }
+
+    public function testTheFileLocatorRemembersWhatTheFileSystemSays(): void
+    {
+        $replies = $this->drive([['uri' => 'http://localhost/bt/locator'], ['uri' => 'http://localhost/bt/locator']]);
+        foreach ($replies as $reply) {
+            $seen = self::json($reply);
+            self::assertSame('Burner\\CodeIgniter\\MemoizingFileLocator', $seen['class']);
+            self::assertTrue($seen['search']);
+            self::assertGreaterThanOrEqual(1, $seen['found']);
+            self::assertSame('App\\Controllers\\Bt', $seen['classname']);
+            self::assertTrue($seen['same_classname']);
+        }
+    }
 }

@@ -67,6 +67,14 @@ class Burner extends BaseConfig
     public $persistConfig = true;
 
     /**
+     * Remember where files are (FileLocator search() and getClassname()) for the worker's life instead of asking
+     * the file system on every request. Code changes need `php spark burner:reload` anyway.
+     *
+     * @var bool
+     */
+    public $cacheFileLocator = true;
+
+    /**
      * Config classes (short or full name) to build per request anyway, e.g. ['Email'].
      *
      * @var list<string>
