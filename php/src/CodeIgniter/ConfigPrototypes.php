@@ -40,7 +40,7 @@ final class ConfigPrototypes
         foreach ($perRequest as $name) {
             $this->perRequest[strtolower(ltrim((string) $name, '\\'))] = true;
         }
-        if ($enabled && class_exists(Factories::class) && method_exists(Factories::class, 'injectMock')) {
+        if ($enabled && class_exists(Factories::class) && method_exists(Factories::class, 'getOptions')) {
             foreach (['aliases', 'basenames'] as $property) {
                 if (property_exists(Factories::class, $property) && property_exists(Factories::class, 'instances')) {
                     $this->aliasProperty = $property;
@@ -78,10 +78,16 @@ final class ConfigPrototypes
             return;
         }
         $copies = [];
-        foreach ($this->aliases as $alias => $class) {
+        foreach ($this->aliases as $class) {
             $copies[$class] ??= clone $this->pristine[$class];
-            Factories::injectMock('config', $alias, $copies[$class]);
         }
+        // What Factories itself records when config() builds an instance (names => class, class => instance), in
+        // one step; the component's options are set up first, as injectMock() does.
+        Factories::getOptions('config');
+        (static function (string $property, array $aliases, array $copies): void {
+            static::${$property}['config'] = $aliases;
+            static::$instances['config'] = $copies;
+        })->bindTo(null, Factories::class)($this->aliasProperty, $this->aliases, $copies);
     }
 
     /**
