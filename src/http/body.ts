@@ -226,6 +226,14 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
 }
 
 /** Reads the body by RoadRunner's rules. Temp files created are listed in `tempFiles` even on failure. */
+/**
+ * A request that has no body to read: no Content-Length, no Transfer-Encoding (HTTP/1.1: no body) and no form type
+ * to parse. The server answers it without waiting on readBody().
+ */
+export function hasNoBody(req: IncomingMessage, contentType: string): boolean {
+  return contentType === '' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+}
+
 export async function readBody(req: IncomingMessage, contentType: string, options: BodyOptions, tempFiles: string[]): Promise<Body> {
   const method = req.method;
   if (method === 'HEAD' || method === 'OPTIONS') {

@@ -7,7 +7,7 @@ import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'n
 import type { AddressInfo, Socket } from 'node:net';
 import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
 import { PoolError, type CancelSignal, type Log, type Payload, type WorkerPool, type WorkerResponse } from '../pool/types.js';
-import { BodyTooLarge, ClientGone, FormError, readBody, removeTempFiles } from './body.js';
+import { BodyTooLarge, ClientGone, FormError, hasNoBody, readBody, removeTempFiles } from './body.js';
 import { buildContext, encodeJsonContext } from './context.js';
 import { Cors } from './middleware/cors.js';
 import { compress, wantsGzip, worthCompressing } from './middleware/gzip.js';
@@ -138,6 +138,7 @@ class HttpServer implements HttpPlugin {
     this.inFlight++;
     const start = this.options.observer || this.options.accessLogs || this.debugLog ? process.hrtime.bigint() : 0n;
     this.options.observer?.requestStarted();
+    const signal = new ClientGoneSignal();
     res.once('close', () => {
       if (--this.inFlight === 0 && this.drained) this.drained();
       const seconds = start ? Number(process.hrtime.bigint() - start) / 1e9 : 0;
@@ -160,6 +161,7 @@ class HttpServer implements HttpPlugin {
       } else if (this.debugLog) {
         this.log.debug({ status: res.statusCode, method: req.method, uri: req.url, elapsed: `${(seconds * 1000).toFixed(3)}ms` }, 'http log');
       }
+      if (!res.writableFinished) signal.abort(); // closed before the answer was complete: the client is gone
     });
     if (this.closing) res.shouldKeepAlive = false;
 
@@ -185,7 +187,7 @@ class HttpServer implements HttpPlugin {
     if (this.proxyIp) ctx.remoteAddr = this.proxyIp.clientIp(req, ctx.remoteAddr);
     const tempFiles: string[] = [];
     try {
-      const body = await readBody(req, contentType, this.options, tempFiles);
+      const body = hasNoBody(req, contentType) ? { body: EMPTY, parsed: false, uploads: null } : await readBody(req, contentType, this.options, tempFiles);
       ctx.parsed = body.parsed;
       let context: Buffer;
       if (this.codec === CODEC_PROTO) {
@@ -195,7 +197,6 @@ class HttpServer implements HttpPlugin {
         context = encodeJsonContext(ctx, body.uploads);
       }
       const payload: Payload = { codec: this.codec, context, body: body.body };
-      const signal = new ClientGoneSignal(res);
       let stream: StreamState | undefined;
       const result = await this.pool.exec(payload, {
         signal,
@@ -205,7 +206,10 @@ class HttpServer implements HttpPlugin {
         },
       });
       if (stream) this.endStream(req, res, result, stream);
-      else await this.respond(req, res, result);
+      else {
+        const sending = this.respond(req, res, result);
+        if (sending) await sending;
+      }
     } catch (err) {
       this.fail(res, err, req);
     } finally {
@@ -213,7 +217,8 @@ class HttpServer implements HttpPlugin {
     }
   }
 
-  private async respond(req: IncomingMessage, res: ServerResponse, r: WorkerResponse): Promise<void> {
+  /** Sends a complete answer; returns a promise only when that takes more than one write (a file, gzip). */
+  private respond(req: IncomingMessage, res: ServerResponse, r: WorkerResponse): Promise<void> | undefined {
     const head = decodeResponseHead(r.flags, r.context);
     if (!this.validStatus(res, head)) return;
     if (head.status < 200) {
@@ -228,25 +233,36 @@ class HttpServer implements HttpPlugin {
     if (file !== undefined) {
       const h = flattenHeaders(head.headers, this.presetHeaders(req), false);
       this.logRejected(h.rejected);
-      await sendFile(res, head.status, h.flat, file, isHead);
-      return;
+      return sendFile(res, head.status, h.flat, file, isHead);
     }
     const split = splitTrailers(head.headers);
     const h = flattenHeaders(split.headers, this.presetHeaders(req), isHead);
     this.logRejected(h.rejected);
     // Trailers need chunked framing: HTTP/1.1 and a status that has a body. Elsewhere they are dropped.
     const trailers = split.trailers && req.httpVersion === '1.1' && !isHead && !NO_BODY_STATUS.has(head.status) ? split.trailers : undefined;
-    let body = r.body;
-    if (this.gzip && body.length > 0 && wantsGzip(req.headers['accept-encoding'])) {
+    if (this.gzip && r.body.length > 0 && wantsGzip(req.headers['accept-encoding'])) {
       const type = headerValue(h.flat, 'content-type');
-      if (worthCompressing(body, type, headerValue(h.flat, 'content-encoding'))) {
-        body = await compress(body);
-        h.flat.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
+      if (worthCompressing(r.body, type, headerValue(h.flat, 'content-encoding'))) {
+        return compress(r.body).then((body) => {
+          h.flat.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
+          this.writeAnswer(res, head.status, h, body, trailers);
+        });
       }
     }
+    this.writeAnswer(res, head.status, h, r.body, trailers);
+    return undefined;
+  }
+
+  private writeAnswer(
+    res: ServerResponse,
+    status: number,
+    h: { flat: string[]; hasContentLength: boolean },
+    body: Buffer,
+    trailers: Record<string, string[]> | undefined,
+  ): void {
     if (trailers) h.flat.push('Trailer', Object.keys(trailers).join(', '));
-    else if (!h.hasContentLength && !NO_BODY_STATUS.has(head.status)) h.flat.push('Content-Length', String(body.length));
-    res.writeHead(head.status, h.flat);
+    else if (!h.hasContentLength && !NO_BODY_STATUS.has(status)) h.flat.push('Content-Length', String(body.length));
+    res.writeHead(status, h.flat);
     if (trailers) {
       if (body.length > 0) res.write(body);
       res.addTrailers(trailerList(trailers));
@@ -398,14 +414,11 @@ class ClientGoneSignal implements CancelSignal {
   aborted = false;
   private listener: (() => void) | undefined;
 
-  constructor(res: ServerResponse) {
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      this.aborted = true;
-      const fn = this.listener;
-      this.listener = undefined;
-      fn?.();
-    });
+  abort(): void {
+    this.aborted = true;
+    const fn = this.listener;
+    this.listener = undefined;
+    fn?.();
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {
