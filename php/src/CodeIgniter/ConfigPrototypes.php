@@ -107,6 +107,12 @@ final class ConfigPrototypes
         return new $class();
     }
 
+    /** @param class-string $class whether config objects of this class are kept (built once per worker) */
+    public function keeps(string $class): bool
+    {
+        return $this->enabled && $this->keepable($class);
+    }
+
     /** @param class-string $class */
     private function keepable(string $class): bool
     {

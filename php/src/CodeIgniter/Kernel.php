@@ -30,6 +30,7 @@ final class Kernel
     private DebugToolbar $toolbar;
     private StateReset $reset;
     private ConfigPrototypes $configs;
+    private ResponsePrototype $response;
     private BurnerConfig $config;
     private int $baseLevel = 0;
     private string $stray = '';
@@ -123,6 +124,7 @@ final class Kernel
         $kernel->toolbar = new DebugToolbar();
         $kernel->configs = new ConfigPrototypes($kernel->config->persistConfig, $kernel->config->perRequestConfig);
         $kernel->reset = new StateReset($kernel->config, $kernel->configs);
+        $kernel->response = new ResponsePrototype($kernel->configs);
 
         // The app's pre_system listener ends ALL output buffers (flushing them) and opens its own. Right after it,
         // the bridge's capture buffer is put back underneath, so nothing can ever reach STDOUT (the relay).
@@ -319,6 +321,7 @@ final class Kernel
     private function run(object $request): object
     {
         if ($this->legacy) {
+            $this->response->install(); // the response CodeIgniter would build, from the worker's copy
             $app = new Legacy\LegacyCodeIgniter(config('App'));
             (static function () use ($app) {
                 static::$instances['codeigniter'] = $app;

@@ -340,7 +340,17 @@ final class KernelTest extends TestCase
 
     public function testHeadersAndContentSecurityPolicy(): void
     {
-        [$reply] = $this->drive([['uri' => 'http://localhost:8080/bt/headers']]);
+        [$reply, $again, $plain] = $this->drive([
+            ['uri' => 'http://localhost:8080/bt/headers'],
+            ['uri' => 'http://localhost:8080/bt/headers'],
+            ['uri' => 'http://localhost:8080/bt/hello'],
+        ]);
+        // Each request starts from a response of its own: nothing added by the one before is carried over.
+        self::assertSame('first, second', self::header($again, 'X-Multi'));
+        self::assertNotSame(self::header($reply, 'Content-Security-Policy'), self::header($again, 'Content-Security-Policy'), 'a new nonce per request');
+        self::assertSame(200, $plain['status']);
+        self::assertNull(self::header($plain, 'X-Single'));
+        self::assertNull(self::header($plain, 'Content-Security-Policy'));
         self::assertSame(202, $reply['status']);
         self::assertSame('one', self::header($reply, 'X-Single'));
         self::assertSame('first, second', self::header($reply, 'X-Multi'));
