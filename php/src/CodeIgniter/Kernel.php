@@ -113,9 +113,7 @@ final class Kernel
         if ($kernel->config->cacheFileLocator && MemoizingFileLocator::fits()
             && get_class(\Config\Services::locator()) === \CodeIgniter\Autoloader\FileLocator::class) {
             $locator = new MemoizingFileLocator(\Config\Services::autoloader());
-            (static function () use ($locator) {
-                static::$instances['locator'] = $locator; // a persistent service: kept for the worker's life
-            })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+            SharedService::put('locator', $locator); // a persistent service: kept for the worker's life
         }
         $kernel->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
         $kernel->responses = new ResponseMapper();
@@ -294,9 +292,7 @@ final class Kernel
         $agents = class_exists(\Config\UserAgents::class) ? $this->configs->fresh(\Config\UserAgents::class) : null;
         $request = new \CodeIgniter\HTTP\IncomingRequest($appConfig, \Config\Services::uri(), $body, new \CodeIgniter\HTTP\UserAgent($agents));
         $request->setProtocolVersion(self::protocolVersion($_SERVER['SERVER_PROTOCOL'] ?? 'HTTP/1.1'));
-        (static function () use ($request) {
-            static::$instances['request'] = $request;
-        })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+        SharedService::put('request', $request);
 
         return $request;
     }
@@ -311,9 +307,7 @@ final class Kernel
             require APPPATH . 'Config/Routes.php';
             $this->routes = $routes;
         }
-        (static function (object $routes) {
-            static::$instances['routes'] = $routes;
-        })->bindTo(null, \CodeIgniter\Config\BaseService::class)($this->routes);
+        SharedService::put('routes', $this->routes);
 
         return $this->routes;
     }
@@ -323,9 +317,7 @@ final class Kernel
         if ($this->legacy) {
             $this->response->install(); // the response CodeIgniter would build, from the worker's copy
             $app = new Legacy\LegacyCodeIgniter(config('App'));
-            (static function () use ($app) {
-                static::$instances['codeigniter'] = $app;
-            })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+            SharedService::put('codeigniter', $app);
         } elseif (method_exists($this->app, 'resetForWorkerMode')) {
             $app = $this->app;
             $app->resetForWorkerMode();
@@ -333,9 +325,7 @@ final class Kernel
             // 4.4-4.6: a fresh instance per request; initialize() ran once at boot (it registers handlers).
             $app = new \CodeIgniter\CodeIgniter(config('App'));
             $app->setContext('web');
-            (static function () use ($app) {
-                static::$instances['codeigniter'] = $app;
-            })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+            SharedService::put('codeigniter', $app);
         }
         $GLOBALS['app'] = $app; // the debug toolbar reads `global $app` for its timers
 

@@ -43,9 +43,7 @@ final class ResponsePrototype
                 static::$defaults = $defaults;
             })->bindTo(null, \CodeIgniter\Cookie\Cookie::class)($this->cookieDefaults);
         }
-        (static function (object $response): void {
-            static::$instances['response'] = $response;
-        })->bindTo(null, \CodeIgniter\Config\BaseService::class)($response);
+        SharedService::put('response', $response);
 
         return true;
     }
