@@ -5,7 +5,11 @@ import type { WrkResult } from './wrk.js';
 import type { Ceiling } from './apps.js';
 import type { KeepAliveResult, UploadResult } from './extras.js';
 
-export type Side = 'burner' | 'fpm';
+/** The two servers compared, and the two floors measured next to them on hello world (bench/floor/). */
+export type Side = 'burner' | 'fpm' | 'floor-relay' | 'floor-http';
+export type ServerSide = 'burner' | 'fpm';
+
+const SIDE_LABEL: Record<Side, string> = { burner: 'Burner', fpm: 'nginx+FPM', 'floor-relay': 'floor: node:http + minimal relay', 'floor-http': 'floor: node:http alone' };
 
 export interface Round {
   side: Side;
@@ -24,8 +28,9 @@ export interface AppRun {
   id: string;
   title: string;
   path: string;
+  /** Burner and nginx+FPM rounds; for hello world also the floors' rounds (absent in reports from before them). */
   rounds: Round[];
-  idle: Record<Side, { serverKb: number; workersKb: number }>;
+  idle: Record<ServerSide, { serverKb: number; workersKb: number }>;
   ceiling?: Ceiling;
 }
 
@@ -100,13 +105,15 @@ export function renderReport(r: Report): string {
   const s = r.settings;
   const m = r.machine;
   const out: string[] = [];
+  const floorPresent = r.apps.some((a) => a.rounds.some((x) => x.side === 'floor-relay' || x.side === 'floor-http'));
   out.push(`# Burner vs nginx + PHP-FPM${s.quick ? ' (quick smoke run)' : ''}`, '');
   out.push(`Measured ${m.date} on this machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb.toFixed(1)} GB RAM, Linux ${m.kernel}; ` +
     `load average at start ${m.loadAvg.map((x) => x.toFixed(2)).join(' / ')}.`);
   out.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   out.push(`Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
     `\`pm.max_children = ${s.workers}\`), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
-    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} round${s.rounds === 1 ? "" : "s"} each, alternating Burner / nginx+FPM.`, '');
+    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} round${s.rounds === 1 ? "" : "s"} each, alternating Burner / nginx+FPM` +
+    (floorPresent ? '; then the same for the two floors on hello world (see Notes).' : '.'), '');
 
   out.push('| app | server | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | server RSS | PHP RSS | errors | Burner / nginx+FPM |');
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -121,6 +128,19 @@ export function renderReport(r: Report): string {
       `${f1(x.workerCpuUsPerReq)} | ${mb(x.serverRssKb)} | ${mb(x.workerRssKb)} | ${x.errors} | ${last} |`;
     out.push(row('Burner', b, `**${f2(ratio)}×**`));
     out.push(row('nginx+FPM', f, ''));
+    const floorRows: [Side, string][] = [
+      ['floor-relay', `floor: node:http + minimal relay to ${s.workers} echo workers`],
+      ['floor-http', 'floor: node:http alone, no PHP'],
+    ];
+    for (const [side, label] of floorRows) {
+      const rounds = app.rounds.filter((x) => x.side === side);
+      if (rounds.length === 0) continue;
+      const x = summarize(rounds);
+      const php = side === 'floor-relay';
+      out.push(`| ${app.title} | ${label} | ${f0(x.reqPerSec)} | ${f2(x.p50Ms)} ms | ${f2(x.p99Ms)} ms | ${f1(x.serverCpuUsPerReq)} | ` +
+        `${php ? f1(x.workerCpuUsPerReq) : '—'} | ${mb(x.serverRssKb)} | ${php ? mb(x.workerRssKb) : '—'} | ${x.errors} | ` +
+        `Burner server CPU = ${f2(b.serverCpuUsPerReq / x.serverCpuUsPerReq)}× this |`);
+    }
     if (app.ceiling) {
       const c = app.ceiling;
       const ceilingN = c.reqPerSec * s.workers;
@@ -149,7 +169,14 @@ export function renderReport(r: Report): string {
   ratioGoal('hello', 'hello world, Burner / nginx+FPM', GOALS.helloRatio);
   const cpu = r.apps.map((a) => ({ title: a.title, us: summarize(a.rounds.filter((x) => x.side === 'burner')).serverCpuUsPerReq }));
   const worst = cpu.reduce((a, b) => (b.us > a.us ? b : a), { title: '—', us: -Infinity });
-  goal('server (Node) CPU per request, every app', `≤ ${GOALS.cpuUs} µs`, cpu.map((c) => `${c.title} ${f1(c.us)} µs`).join(', ') || '—',
+  const floorUs = (side: Side): number => {
+    const rounds = r.apps.flatMap((a) => a.rounds.filter((x) => x.side === side));
+    return rounds.length ? summarize(rounds).serverCpuUsPerReq : NaN;
+  };
+  const [relayUs, aloneUs] = [floorUs('floor-relay'), floorUs('floor-http')];
+  const floorText = Number.isNaN(relayUs) && Number.isNaN(aloneUs) ? '' :
+    `, floor on this machine: ${f1(relayUs)} µs with a minimal relay, ${f1(aloneUs)} µs for node:http alone`;
+  goal('server (Node) CPU per request, every app', `≤ ${GOALS.cpuUs} µs`, (cpu.map((c) => `${c.title} ${f1(c.us)} µs`).join(', ') || '—') + floorText,
     cpu.length ? worst.us <= GOALS.cpuUs : undefined);
   goal('server RSS idle (hello, after start)', `≤ ${GOALS.idleMb} MB`, r.idleServerKb === undefined ? '—' : mb(r.idleServerKb),
     r.idleServerKb === undefined ? undefined : r.idleServerKb / 1024 <= GOALS.idleMb);
@@ -190,6 +217,16 @@ export function renderReport(r: Report): string {
       'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle for the hold time ' +
       '(below Burner\'s 60 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
   );
+  if (floorText) {
+    out.push(`- Floors (hello world only, \`bench/floor/\`, measured after the Burner / nginx+FPM rounds with the same wrk settings and ` +
+      `rounds, same CPU accounting): "minimal relay" is a small node:http server (\`server.ts\`) that turns each request into a RoadRunner-style JSON ` +
+      `context in one goridge frame (Burner's own codec) and hands it over stdio pipes to one of ${s.workers} SDK-less PHP echo workers ` +
+      '(`echo-worker.php`: one fread loop, one precomputed response frame per request), then writes the status, headers and body it gets back; ' +
+      '"node:http alone" answers the same body itself with no PHP at all. They leave out everything a server needs beyond that: no pool ' +
+      'supervision or respawn, no timeouts, no streaming, no uploads or form parsing, no validation of what a worker sends, no ' +
+      `middleware, logging or metrics. They are there because of the ≤ ${GOALS.cpuUs} µs server-CPU goal: they show what node:http ` +
+      'plus one process hop costs on this machine before any of Burner\'s own work, so Burner\'s figure can be read against them.');
+  }
   const all = r.apps.flatMap((a) => a.rounds);
   const busyPct = (x: Round): number => ((x.otherCpuUs ?? NaN) / (x.wrk.seconds * 1e6 * m.cpus)) * 100;
   const worstOther = Math.max(...all.map(busyPct).filter(Number.isFinite));
@@ -204,10 +241,10 @@ export function renderReport(r: Report): string {
   out.push('## Rounds', '');
   out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req | wrk CPU µs/req | other CPU |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const app of r.apps) {
-    const count: Record<Side, number> = { burner: 0, fpm: 0 };
+    const count: Record<Side, number> = { burner: 0, fpm: 0, 'floor-relay': 0, 'floor-http': 0 };
     for (const x of app.rounds) {
       count[x.side]++;
-      out.push(`| ${app.title} | ${x.side === 'burner' ? 'Burner' : 'nginx+FPM'} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
+      out.push(`| ${app.title} | ${SIDE_LABEL[x.side] ?? x.side} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
         `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} | ` +
         `${x.wrkCpuUs === undefined ? '—' : f1(x.wrkCpuUs / x.wrk.requests)} | ${Number.isFinite(busyPct(x)) ? `${f1(busyPct(x))}%` : '—'} |`);
     }

@@ -3,11 +3,14 @@
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
  *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
- *                          [--hold-seconds 5] [--quick] [--out bench/results/latest.md]
+ *                          [--hold-seconds 5] [--no-floor] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
  * tmp/bench/quick.md unless --out is given.
+ * After the hello world rounds the two floors (bench/floor/server.ts: node:http + a minimal relay to echo workers, and
+ * node:http alone) get the same warm-up and rounds, so the report shows what Node costs here before Burner's own work;
+ * --no-floor skips them.
  */
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -16,12 +19,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runWrk } from './wrk.js';
 import { machineBusyUs, totalCpuUs, totalRssKb } from './proc.js';
-import { get, startBurner, startNginxFpm, stopAll, type Server } from './servers.js';
+import { get, startBurner, startFloor, startNginxFpm, stopAll, type Server } from './servers.js';
 import { APP_IDS, REPO, buildApps, measureCeiling, type App } from './apps.js';
 import { measureKeepAlive, measureUpload } from './extras.js';
 import { renderReport, type AppRun, type Machine, type Report, type Round, type Settings, type Side } from './report.js';
 
-function options(): Settings & { render?: string; apps: string[]; extras: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
+function options(): Settings & { render?: string; apps: string[]; extras: boolean; floor: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
@@ -31,6 +34,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
       warmup: { type: 'string' },
       apps: { type: 'string' },
       'no-extras': { type: 'boolean', default: false },
+      'no-floor': { type: 'boolean', default: false },
       'upload-mb': { type: 'string' },
       'idle-connections': { type: 'string' },
       'hold-seconds': { type: 'string' },
@@ -43,7 +47,8 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
-        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5] [--quick] [--out FILE]\n` +
+        `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5]\n` +
+        '         [--no-floor] [--quick] [--out FILE]\n' +
         '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
     );
     process.exit(0);
@@ -65,6 +70,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
     quick,
     apps: (values.apps ?? APP_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
     extras: !values['no-extras'],
+    floor: !values['no-floor'],
     uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
     // Burner closes keep-alive connections idle for 60 s (src/http/server.ts); opening 10 000 takes 2-4 s here.
@@ -190,6 +196,37 @@ async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
   }
 }
 
+/**
+ * The floors, after Burner and nginx+FPM are stopped: same warm-up, wrk settings and number of rounds, alternating
+ * relay / node:http alone. Their rounds go into the hello world run (sides 'floor-relay' and 'floor-http').
+ */
+async function benchFloor(app: App, s: Settings, tmp: string): Promise<Round[]> {
+  log(`${app.title}: floors — node:http + minimal relay to ${s.workers} echo workers, and node:http alone`);
+  const dir = path.join(tmp, app.id, 'floor');
+  await mkdir(dir, { recursive: true });
+  const relay = await startFloor({ dir, workers: s.workers, php: true });
+  try {
+    const alone = await startFloor({ dir, workers: s.workers, php: false });
+    try {
+      await checkAnswer(relay, app);
+      await checkAnswer(alone, app);
+      for (const server of [relay, alone]) {
+        await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
+      }
+      const rounds: Round[] = [];
+      for (let i = 0; i < s.rounds; i++) {
+        rounds.push(await round(relay, 'floor-relay', app, s));
+        rounds.push(await round(alone, 'floor-http', app, s));
+      }
+      return rounds;
+    } finally {
+      await alone.stop();
+    }
+  } finally {
+    await relay.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const opts = options();
   if (opts.render) {
@@ -222,6 +259,7 @@ async function main(): Promise<void> {
     const apps = await buildApps(opts.apps);
     for (const app of apps) {
       const result = await benchApp(app, opts, tmp);
+      if (app.id === 'hello' && opts.floor) result.rounds.push(...(await benchFloor(app, opts, tmp)));
       if (app.ci4Root) {
         log(`${app.title}: in-process ceiling (${opts.seconds} s)`);
         result.ceiling = await measureCeiling(app, opts.seconds);

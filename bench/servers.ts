@@ -1,7 +1,7 @@
 /**
  * The two servers under test, each started from its own config files in a temp dir, on 127.0.0.1 and a free port:
- * Burner (bin/rr.js serve) and nginx + php-fpm (Debian's binaries, `pm = static`). Every process started here is
- * in its own process group and is registered, so stopAll() can end it on success, error or Ctrl-C.
+ * Burner (bin/rr.js serve) and nginx + php-fpm (Debian's binaries, `pm = static`); plus the two floors
+ * (bench/floor/server.ts) measured next to them. Every process started here is in its own process group and is registered, so stopAll() can end it on success, error or Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -257,5 +257,32 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
     stop: async () => {
       await Promise.all([stopGroup(nginx), stopGroup(fpm)]);
     },
+  };
+}
+
+export interface FloorOptions {
+  dir: string;
+  workers: number;
+  /** true: node:http + the minimal relay to `workers` echo workers; false: node:http alone, no PHP. */
+  php: boolean;
+}
+
+/** The floor (bench/floor/server.ts): what node:http costs here, alone or with a minimal relay to PHP. */
+export async function startFloor(opts: FloorOptions): Promise<Server> {
+  const port = await freePort();
+  const logFile = path.join(opts.dir, opts.php ? 'floor-relay.log' : 'floor-http.log');
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'floor/server.js');
+  const args = [script, '--port', String(port), '--workers', String(opts.workers), ...(opts.php ? [] : ['--no-php'])];
+  const child = start(process.execPath, args, { logFile, cwd: REPO });
+  const label = opts.php ? 'floor: node:http + minimal relay' : 'floor: node:http alone';
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitReady(baseUrl + '/', child, logFile, label);
+  const pid = pidOf(child);
+  return {
+    label,
+    baseUrl,
+    serverPids: async () => [pid],
+    workerPids: () => (opts.php ? descendants(pid) : Promise.resolve([])),
+    stop: () => stopGroup(child),
   };
 }
