@@ -84,7 +84,9 @@ final class Frame
         }
         $head = \pack('CCV', (self::VERSION << 4) | (3 + $count), $flags & 0xFF, $length);
         $header = $head . \pack('VCC', \crc32($head), $byte10 & 0xFF, 0);
-        if ($count > 0) {
+        if ($count === 1) {
+            $header .= \pack('V', $options[0]);
+        } elseif ($count > 0) {
             $header .= \pack('V*', ...$options);
         }
 
@@ -99,28 +101,53 @@ final class Frame
      */
     public static function parseHeader(string $header): array
     {
+        [$optionBytes, $flags, $length, $byte10, $byte11] = self::decodeHeader($header);
+
+        return [
+            'optionBytes' => $optionBytes,
+            'flags' => $flags,
+            'length' => $length,
+            'byte10' => $byte10,
+            'byte11' => $byte11,
+        ];
+    }
+
+    /**
+     * parseHeader() as a list, for the read loop: [optionBytes, flags, length, byte10, byte11].
+     *
+     * @return array{int, int, int, int, int}
+     */
+    public static function decodeHeader(string $header): array
+    {
         if (\strlen($header) !== self::HEADER_SIZE) {
             throw new FrameException(\sprintf('a frame header is %d bytes, got %d', self::HEADER_SIZE, \strlen($header)));
         }
-        /** @var array{b0: int, flags: int, length: int, crc: int, byte10: int, byte11: int} $h */
-        $h = \unpack('Cb0/Cflags/Vlength/Vcrc/Cbyte10/Cbyte11', $header);
-        if ($h['crc'] !== \crc32(\substr($header, 0, 6))) {
+        /** @var array{1: int, 2: int} $v length, crc */
+        $v = \unpack('V2', $header, 2);
+        if ($v[2] !== \crc32(\substr($header, 0, 6))) {
             throw new FrameException(
                 'frame header CRC mismatch (the stream is not goridge frames or is out of sync): 0x' . \bin2hex($header)
             );
         }
-        $words = $h['b0'] & 0x0F;
+        $words = \ord($header[0]) & 0x0F;
         if ($words < 3 || $words > 3 + self::MAX_OPTIONS) {
             throw new FrameException(\sprintf('invalid frame header length of %d words: 0x%s', $words, \bin2hex($header)));
         }
 
-        return [
-            'optionBytes' => ($words - 3) * 4,
-            'flags' => $h['flags'],
-            'length' => $h['length'],
-            'byte10' => $h['byte10'],
-            'byte11' => $h['byte11'],
-        ];
+        return [($words - 3) * 4, \ord($header[1]), $v[1], \ord($header[10]), \ord($header[11])];
+    }
+
+    /**
+     * The frame whose header decodeHeader() gave, from the bytes that follow it (options, then payload).
+     */
+    public static function fromParts(int $optionBytes, int $flags, int $byte10, int $byte11, string $data): self
+    {
+        if ($optionBytes === 0) {
+            return new self($data, $flags, [], $byte10, $byte11);
+        }
+        $options = \array_values(\unpack('V' . ($optionBytes >> 2), $data));
+
+        return new self(\substr($data, $optionBytes), $flags, $options, $byte10, $byte11);
     }
 
     /**
@@ -131,16 +158,10 @@ final class Frame
      */
     public static function read(callable $read): self
     {
-        $h = self::parseHeader($read(self::HEADER_SIZE));
-        $rest = $h['optionBytes'] + $h['length'];
-        $data = $rest > 0 ? $read($rest) : '';
-        $options = [];
-        if ($h['optionBytes'] > 0) {
-            $options = \array_values(\unpack('V*', \substr($data, 0, $h['optionBytes'])));
-            $data = (string) \substr($data, $h['optionBytes']);
-        }
+        [$optionBytes, $flags, $length, $byte10, $byte11] = self::decodeHeader($read(self::HEADER_SIZE));
+        $rest = $optionBytes + $length;
 
-        return new self($data, $h['flags'], $options, $h['byte10'], $h['byte11']);
+        return self::fromParts($optionBytes, $flags, $byte10, $byte11, $rest > 0 ? $read($rest) : '');
     }
 
     /**

@@ -52,14 +52,10 @@ abstract class AbstractStreamRelay implements RelayInterface
 
     public function receive(): Frame
     {
-        $atBoundary = true;
+        [$optionBytes, $flags, $length, $byte10, $byte11] = Frame::decodeHeader($this->readExactly(Frame::HEADER_SIZE, true));
+        $rest = $optionBytes + $length;
 
-        return Frame::read(function (int $n) use (&$atBoundary): string {
-            $boundary = $atBoundary;
-            $atBoundary = false;
-
-            return $this->readExactly($n, $boundary);
-        });
+        return Frame::fromParts($optionBytes, $flags, $byte10, $byte11, $rest > 0 ? $this->readExactly($rest) : '');
     }
 
     public function hasFrame(float $timeout = 0.0): bool
@@ -79,8 +75,12 @@ abstract class AbstractStreamRelay implements RelayInterface
     protected function readExactly(int $length, bool $atBoundary = false): string
     {
         $in = $this->input();
-        $buffer = '';
-        $missing = $length;
+        $buffer = @\fread($in, $length);
+        if ($buffer !== false && \strlen($buffer) === $length) {
+            return $buffer; // the usual case: the whole frame part is there in one read
+        }
+        $buffer = $buffer === false ? '' : $buffer;
+        $missing = $length - \strlen($buffer);
         while ($missing > 0) {
             $chunk = @\fread($in, $missing);
             if ($chunk === false || $chunk === '') {
