@@ -6,6 +6,7 @@ import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import { WorkerProcess, WorkerStopRequest, type WorkerSpawnOptions } from './process.js';
 import { Fifo } from './queue.js';
+import { createWorkerPipes, destroyWorkerPipes, type WorkerPipes } from './pipes.js';
 import { SocketRelayServer, isSocketRelay } from './relay.js';
 import { Supervisor, type Supervised } from './supervisor.js';
 import {
@@ -51,6 +52,8 @@ export class StaticPool implements WorkerPool, Supervised {
   private socketServer: SocketRelayServer | undefined;
   private spawnOptions!: WorkerSpawnOptions;
   private spawning = 0;
+  /** The pipes relay uses OS pipes until making them fails once. */
+  private fifoPipes = true;
   /** Workers running a request. */
   private busy = 0;
   /** Requests inside exec(): waiting plus running. */
@@ -185,7 +188,7 @@ export class StaticPool implements WorkerPool, Supervised {
   private async runDebug(payload: Payload, options: ExecOptions | undefined): Promise<WorkerResponse> {
     try {
       for (;;) {
-        const w = WorkerProcess.launch(this.spawnOptions);
+        const w = WorkerProcess.launch(this.spawnOptions, await this.workerPipes());
         this.track(w);
         try {
           await w.booted;
@@ -298,29 +301,47 @@ export class StaticPool implements WorkerPool, Supervised {
   /** Starts one worker; resolves true when it joined the pool. */
   private spawnOne(): Promise<boolean> {
     this.spawning++;
-    const w = WorkerProcess.launch(this.spawnOptions);
-    this.track(w);
-    return w.booted.then(
-      () => {
+    return this.workerPipes().then((pipes) => {
+      if (this.stopped) {
+        if (pipes) destroyWorkerPipes(pipes);
         this.spawning--;
-        this.failures = 0;
-        if (this.stopped) {
-          void w.stop(this.options.destroyTimeout, WorkerState.Destroyed);
-          return false;
-        }
-        this.adopt(w);
-        return true;
-      },
-      (err: Error) => {
-        this.spawning--;
-        if (this.stopped) return false;
-        this.failures++;
-        this.lastStartError = err;
-        this.log.error({ attempt: this.failures }, `worker failed to start: ${err.message}`);
-        if (!this.initializing) this.scheduleRetry();
         return false;
-      },
-    );
+      }
+      const w = WorkerProcess.launch(this.spawnOptions, pipes);
+      this.track(w);
+      return w.booted.then(
+        () => {
+          this.spawning--;
+          this.failures = 0;
+          if (this.stopped) {
+            void w.stop(this.options.destroyTimeout, WorkerState.Destroyed);
+            return false;
+          }
+          this.adopt(w);
+          return true;
+        },
+        (err: Error) => {
+          this.spawning--;
+          if (this.stopped) return false;
+          this.failures++;
+          this.lastStartError = err;
+          this.log.error({ attempt: this.failures }, `worker failed to start: ${err.message}`);
+          if (!this.initializing) this.scheduleRetry();
+          return false;
+        },
+      );
+    });
+  }
+
+  /** OS pipes for a worker on the pipes relay; null = socket relay, or socketpairs where FIFOs cannot be made. */
+  private async workerPipes(): Promise<WorkerPipes | null> {
+    if (this.spawnOptions.socketServer !== undefined || !this.fifoPipes) return null;
+    const pipes = await createWorkerPipes();
+    if (pipes === null && this.fifoPipes) {
+      this.fifoPipes = false;
+      this.log.warn('cannot create OS pipes (mkfifo) for the workers: using socketpairs for the pipes relay');
+    }
+    return pipes;
   }
 
   private adopt(w: WorkerProcess): void {

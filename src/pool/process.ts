@@ -16,6 +16,7 @@ import {
 } from '../goridge/frame.js';
 import { FrameError } from '../goridge/reader.js';
 import { readCpuSeconds, readRss } from './procfs.js';
+import { destroyWorkerPipes, releaseChildEnds, type WorkerPipes } from './pipes.js';
 import { Relay, SocketRelayServer, parsePidReply, pidRequestFrame, type RelayListener } from './relay.js';
 import { PoolError, WorkerState, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
 
@@ -120,16 +121,22 @@ export class WorkerProcess implements RelayListener {
     else this.abortRequested = true;
   };
 
-  private constructor(opts: WorkerSpawnOptions) {
+  private constructor(opts: WorkerSpawnOptions, fifo: WorkerPipes | null) {
     this.opts = opts;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     const pipes = opts.socketServer === undefined;
-    this.child = spawn(opts.command[0]!, opts.command.slice(1), {
-      env: opts.env,
-      cwd: opts.cwd,
-      detached: true, // own process group: Ctrl-C on the terminal does not hit workers; kill() takes the whole group
-      stdio: pipes ? ['pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-    });
+    try {
+      this.child = spawn(opts.command[0]!, opts.command.slice(1), {
+        env: opts.env,
+        cwd: opts.cwd,
+        detached: true, // own process group: Ctrl-C on the terminal does not hit workers; kill() takes the whole group
+        stdio: !pipes ? ['ignore', 'pipe', 'pipe'] : fifo ? [fifo.childIn, fifo.childOut, 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      if (fifo) destroyWorkerPipes(fifo);
+      throw err;
+    }
+    if (fifo) releaseChildEnds(fifo);
     this.pid = this.child.pid ?? 0;
     this.child.on('error', (err) => {
       this.spawnError = err;
@@ -140,7 +147,10 @@ export class WorkerProcess implements RelayListener {
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (s: string) => this.onOutput(s));
     this.child.stderr!.on('end', () => this.flushOutput());
-    if (pipes) {
+    if (fifo) {
+      this.relay = new Relay(fifo.fromWorker, fifo.toWorker, true);
+      this.relay.attach(this);
+    } else if (pipes) {
       this.child.stdin!.on('error', () => undefined); // EPIPE after a crash: reported through EOF/exit instead
       this.relay = new Relay(this.child.stdout!, this.child.stdin!);
       this.relay.attach(this);
@@ -157,8 +167,8 @@ export class WorkerProcess implements RelayListener {
   readonly booted: Promise<WorkerProcess>;
 
   /** Starts a worker process; `booted` tells when it is ready. The object exists at once, so it can be killed while booting. */
-  static launch(opts: WorkerSpawnOptions): WorkerProcess {
-    return new WorkerProcess(opts);
+  static launch(opts: WorkerSpawnOptions, pipes: WorkerPipes | null = null): WorkerProcess {
+    return new WorkerProcess(opts, pipes);
   }
 
   get command(): string {
@@ -501,6 +511,7 @@ export class WorkerProcess implements RelayListener {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exit !== null) return;
     this.exit = { code, signal };
+    this.relay?.exited();
     this.resolveExited(this.exit);
     if (this.stopRequested && this.execResolve === null && this.bootReject === null) return;
     // Pipes usually report EOF first; sockets may not. Either way, the first report wins.

@@ -26,6 +26,8 @@ export class Relay {
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
+    /** The relay's own pipe ends (not the child's stdio streams, which node:child_process closes): closed here. */
+    private readonly ownsPipes = false,
   ) {
     this.reader = new FrameReader((f) => this.listener?.onFrame(f), 'worker');
     input.on('data', (chunk: Buffer) => {
@@ -37,6 +39,7 @@ export class Relay {
     });
     input.on('end', () => {
       this.closed = true;
+      if (this.ownsPipes) (this.output as net.Socket).destroy(); // EOF: the worker is gone or closed its STDOUT
       this.listener?.onRelayEnd();
     });
     input.on('error', (err) => this.listener?.onRelayError(err));
@@ -57,8 +60,17 @@ export class Relay {
   }
 
   close(): void {
-    if ((this.input as unknown) !== this.output) return; // pipes close with the process
+    if (this.ownsPipes) (this.output as net.Socket).destroy();
+    else if ((this.input as unknown) !== this.output) return; // the child's stdio pipes close with the process
     (this.input as net.Socket).destroy();
+  }
+
+  /**
+   * The worker process is gone: nothing can be written any more. Its output is still read to the end (EOF comes
+   * once every writer is closed), so a last frame or message is not lost.
+   */
+  exited(): void {
+    if (this.ownsPipes) (this.output as net.Socket).destroy();
   }
 }
 
