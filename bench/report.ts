@@ -202,7 +202,7 @@ export function renderReport(r: Report): string {
     '- nginx: `worker_processes 1`, access log off, FastCGI over a unix socket to php-fpm without upstream keep-alive (Debian\'s ' +
       '`fastcgi_params`); one nginx worker is enough for these rates and leaves the cores to PHP, as Burner\'s single Node process does.',
     '- opcache on for both: FPM `-d opcache.enable=1`, Burner\'s workers `php -d opcache.enable_cli=1`; otherwise Debian\'s php.ini ' +
-      'for each SAPI (fpm, cli), no JIT, timestamps validated as by default. Burner\'s workers talk to the server over pipes.',
+      'for each SAPI (fpm, cli), no JIT, timestamps validated as by default. Burner\'s workers talk to the server over OS pipes (`src/pool/pipes.ts`), the floor relay too.',
     '- CPU µs per request: utime + stime from /proc/<pid>/stat before and after each wrk round, divided by the requests of that round. ' +
       '"server" is the Node process for Burner and nginx (master + worker) for the other side; "PHP" is the PHP workers, ' +
       'respectively php-fpm master + children. RSS: VmRSS from /proc/<pid>/status, the peak of samples taken during the rounds, ' +

@@ -5,7 +5,8 @@
  *   node dist/bench/floor/server.js --port P --workers N [--no-php] [--worker bench/floor/echo-worker.php]
  *
  * --no-php: node:http answers every request itself with the hello app's body and Content-Type.
- * Otherwise: N `php -d opcache.enable_cli=1 echo-worker.php` over stdio pipes (PID handshake first); each request
+ * Otherwise: N `php -d opcache.enable_cli=1 echo-worker.php` over the same OS pipes as Burner's pipes relay
+ * (src/pool/pipes.ts; PID handshake first); each request
  * becomes a RoadRunner-style JSON context in one goridge frame (the repo's own codec), goes to a free worker (FIFO
  * idle list, FIFO wait queue, callbacks only), and the worker's header JSON + body become the HTTP response.
  *
@@ -20,6 +21,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CODEC_JSON, CONTROL, encodeControlFrame, encodePayloadFrame, STOP_CONTROL_FRAME, type Frame } from '../../src/goridge/frame.js';
 import { FrameReader } from '../../src/goridge/reader.js';
+import { createWorkerPipes, releaseChildEnds } from '../../src/pool/pipes.js';
+import type { Writable } from 'node:stream';
 
 const BODY = Buffer.from('Hello, world!\n');
 const ALONE_HEADERS = { 'Content-Type': 'text/plain; charset=UTF-8', 'Content-Length': String(BODY.length) };
@@ -50,6 +53,7 @@ interface Job {
 
 interface Worker {
   child: ChildProcess;
+  out: Writable;
   reader: FrameReader;
   job: Job | null;
 }
@@ -61,7 +65,7 @@ let stopping = false;
 
 function send(w: Worker, job: Job): void {
   w.job = job;
-  w.child.stdin!.write(job.frame);
+  w.out.write(job.frame);
 }
 
 function onResponse(w: Worker, frame: Frame): void {
@@ -127,25 +131,29 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => relay(req, res, Buffer.concat(chunks)));
 }
 
-function startWorker(onReady: () => void): void {
-  const child = spawn('php', ['-d', 'opcache.enable_cli=1', values.worker!], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const w: Worker = { child, reader: new FrameReader(() => undefined, 'worker'), job: null };
+async function startWorker(onReady: () => void): Promise<void> {
+  const pipes = await createWorkerPipes();
+  if (!pipes) throw new Error('floor: cannot create OS pipes (mkfifo)');
+  const child = spawn('php', ['-d', 'opcache.enable_cli=1', values.worker!], { stdio: [pipes.childIn, pipes.childOut, 'inherit'] });
+  releaseChildEnds(pipes);
+  const w: Worker = { child, out: pipes.toWorker, reader: new FrameReader(() => undefined, 'worker'), job: null };
   w.reader.onFrame = (frame) => {
     if (!(frame.flags & CONTROL)) throw new Error('echo worker answered the handshake without the CONTROL flag');
     w.reader.onFrame = (f) => onResponse(w, f);
     idle.push(w);
     onReady();
   };
-  child.stdout!.on('data', (chunk: Buffer) => w.reader.push(chunk));
+  pipes.fromWorker.on('data', (chunk: Buffer) => w.reader.push(chunk));
   // A write to a worker that died fails here; its 'exit' below says so and ends the process.
-  child.stdin!.on('error', () => undefined);
+  pipes.toWorker.on('error', () => undefined);
   child.on('exit', (code, signal) => {
+    pipes.toWorker.destroy();
     if (stopping) return;
     process.stderr.write(`floor: echo worker ${child.pid} exited (${signal ?? code}); a floor does not respawn, exiting\n`);
     process.exit(1);
   });
   workers.push(w);
-  child.stdin!.write(encodeControlFrame({ pid: process.pid }));
+  w.out.write(encodeControlFrame({ pid: process.pid }));
 }
 
 const server = createServer(values['no-php'] ? answerAlone : onRequest);
@@ -174,7 +182,7 @@ function stop(): void {
     w.child.once('exit', () => {
       if (--left === 0) process.exit(0);
     });
-    w.child.stdin!.end(STOP_CONTROL_FRAME);
+    w.out.end(STOP_CONTROL_FRAME);
   }
   setTimeout(() => {
     for (const w of workers) w.child.kill('SIGKILL');
@@ -192,6 +200,9 @@ if (values['no-php']) {
   for (let i = 0; i < workerCount; i++) {
     startWorker(() => {
       if (++ready === workerCount) listen();
+    }).catch((err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
     });
   }
 }
