@@ -220,7 +220,7 @@ export function renderReport(r: Report): string {
   if (floorText) {
     out.push(`- Floors (hello world only, \`bench/floor/\`, measured after the Burner / nginx+FPM rounds with the same wrk settings and ` +
       `rounds, same CPU accounting): "minimal relay" is a small node:http server (\`server.ts\`) that turns each request into a RoadRunner-style JSON ` +
-      `context in one goridge frame (Burner's own codec) and hands it over stdio pipes to one of ${s.workers} SDK-less PHP echo workers ` +
+      `context in one goridge frame (Burner's own codec) and hands it over OS pipes (as Burner's) to one of ${s.workers} SDK-less PHP echo workers ` +
       '(`echo-worker.php`: one fread loop, one precomputed response frame per request), then writes the status, headers and body it gets back; ' +
       '"node:http alone" answers the same body itself with no PHP at all. They leave out everything a server needs beyond that: no pool ' +
       'supervision or respawn, no timeouts, no streaming, no uploads or form parsing, no validation of what a worker sends, no ' +
