@@ -39,6 +39,9 @@ final class StreamRelay extends AbstractStreamRelay
         if ($in === false || $out === false) {
             throw new RelayException('cannot open php://stdin / php://stdout');
         }
+        // Burner's server hands the worker OS pipes: larger buffers mean fewer round trips for big frames.
+        PipeBuffer::enlarge($in, 0);
+        PipeBuffer::enlarge($out, 1);
 
         return new self($in, $out);
     }
