@@ -132,8 +132,9 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
 }
 
 async function startWorker(onReady: () => void): Promise<void> {
-  const pipes = await createWorkerPipes();
-  if (!pipes) throw new Error('floor: cannot create OS pipes (mkfifo)');
+  const pipes = await createWorkerPipes().catch((err: Error) => {
+    throw new Error(`floor: cannot create OS pipes: ${err.message}`);
+  });
   const child = spawn('php', ['-d', 'opcache.enable_cli=1', values.worker!], { stdio: [pipes.childIn, pipes.childOut, 'inherit'] });
   releaseChildEnds(pipes);
   const w: Worker = { child, out: pipes.toWorker, reader: new FrameReader(() => undefined, 'worker'), job: null };

@@ -10,11 +10,12 @@
  * end and unlinked at once: what is left is an anonymous pipe. Each end gets its own open file description, so the
  * worker's ends are blocking (as PHP and the official SDKs expect from STDIN/STDOUT) and the server's are
  * non-blocking, and end-of-file works both ways: the worker sees EOF on STDIN when the server goes, the server sees
- * EOF when the worker exits. Where mkfifo is missing or fails, the caller falls back to socketpairs.
+ * EOF when the worker exits. Where mkfifo is missing or fails, the pool falls back to socketpairs.
  */
 import { execFile } from 'node:child_process';
-import { close, constants, open } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { close, constants, open, rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,13 +66,31 @@ async function openEnds(file: string, childReads: boolean): Promise<{ child: num
   }
 }
 
-/** Two pipes for one worker, or null when FIFOs cannot be made here (the caller then uses socketpairs). */
-export async function createWorkerPipes(): Promise<WorkerPipes | null> {
-  if (process.platform === 'win32') return null;
+/** FIFO dirs that exist right now; removed synchronously if the process exits while one is being set up. */
+const pendingDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function removePendingDirs(): void {
+  for (const dir of pendingDirs) rmSync(dir, { recursive: true, force: true });
+  pendingDirs.clear();
+}
+
+/** Two pipes for one worker; rejects where FIFOs cannot be made (the caller then uses socketpairs). */
+export async function createWorkerPipes(): Promise<WorkerPipes> {
+  if (process.platform === 'win32') throw new Error('no FIFOs on Windows');
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', removePendingDirs);
+  }
   let dir: string | undefined;
+  let created = false;
   const fds: number[] = [];
   try {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'burner-pipes-'));
+    // Named and registered before it exists, so an exit at any point afterwards still removes it.
+    dir = path.join(os.tmpdir(), `burner-pipes-${randomBytes(8).toString('hex')}`);
+    pendingDirs.add(dir);
+    await mkdir(dir, { mode: 0o700 });
+    created = true;
     const inPath = path.join(dir, 'in');
     const outPath = path.join(dir, 'out');
     await mkfifo([inPath, outPath]);
@@ -85,11 +104,12 @@ export async function createWorkerPipes(): Promise<WorkerPipes | null> {
       toWorker: new net.Socket({ fd: input.server, readable: false, writable: true }),
       fromWorker: new net.Socket({ fd: output.server, readable: true, writable: false }),
     };
-  } catch {
+  } catch (err) {
     await Promise.all(fds.map(closeFd));
-    return null;
+    throw err;
   } finally {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (created) await rm(dir!, { recursive: true, force: true }).catch(() => undefined);
+    if (dir !== undefined) pendingDirs.delete(dir);
   }
 }
 

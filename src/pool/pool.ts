@@ -336,12 +336,15 @@ export class StaticPool implements WorkerPool, Supervised {
   /** OS pipes for a worker on the pipes relay; null = socket relay, or socketpairs where FIFOs cannot be made. */
   private async workerPipes(): Promise<WorkerPipes | null> {
     if (this.spawnOptions.socketServer !== undefined || !this.fifoPipes) return null;
-    const pipes = await createWorkerPipes();
-    if (pipes === null && this.fifoPipes) {
-      this.fifoPipes = false;
-      this.log.warn('cannot create OS pipes (mkfifo) for the workers: using socketpairs for the pipes relay');
+    try {
+      return await createWorkerPipes();
+    } catch (err) {
+      if (this.fifoPipes) {
+        this.fifoPipes = false;
+        this.log.warn(`cannot create OS pipes for the workers (${(err as Error).message}): the pipes relay uses socketpairs from now on`);
+      }
+      return null;
     }
-    return pipes;
   }
 
   private adopt(w: WorkerProcess): void {
