@@ -159,6 +159,19 @@ async function checkAnswer(server: Server, app: App): Promise<void> {
   }
 }
 
+/** Warms both servers up, then runs s.rounds rounds on each, alternating a / b. */
+async function warmUpAndAlternate(a: [Server, Side], b: [Server, Side], app: App, s: Settings): Promise<Round[]> {
+  for (const [server] of [a, b]) {
+    await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
+  }
+  const rounds: Round[] = [];
+  for (let i = 0; i < s.rounds; i++) {
+    rounds.push(await round(a[0], a[1], app, s));
+    rounds.push(await round(b[0], b[1], app, s));
+  }
+  return rounds;
+}
+
 async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
   log(`${app.title}: starting Burner and nginx + php-fpm with ${s.workers} PHP processes each`);
   const burner = await startBurner({
@@ -181,14 +194,7 @@ async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
       burner: { serverKb: await totalRssKb(await burner.serverPids()), workersKb: await totalRssKb(await burner.workerPids()) },
       fpm: { serverKb: await totalRssKb(await fpm.serverPids()), workersKb: await totalRssKb(await fpm.workerPids()) },
     };
-    for (const server of [burner, fpm]) {
-      await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
-    }
-    const rounds: Round[] = [];
-    for (let i = 0; i < s.rounds; i++) {
-      rounds.push(await round(burner, 'burner', app, s));
-      rounds.push(await round(fpm, 'fpm', app, s));
-    }
+    const rounds = await warmUpAndAlternate([burner, 'burner'], [fpm, 'fpm'], app, s);
     return { id: app.id, title: app.title, path: app.path, rounds, idle };
   } finally {
     await burner.stop();
@@ -210,15 +216,7 @@ async function benchFloor(app: App, s: Settings, tmp: string): Promise<Round[]> 
     try {
       await checkAnswer(relay, app);
       await checkAnswer(alone, app);
-      for (const server of [relay, alone]) {
-        await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
-      }
-      const rounds: Round[] = [];
-      for (let i = 0; i < s.rounds; i++) {
-        rounds.push(await round(relay, 'floor-relay', app, s));
-        rounds.push(await round(alone, 'floor-http', app, s));
-      }
-      return rounds;
+      return await warmUpAndAlternate([relay, 'floor-relay'], [alone, 'floor-http'], app, s);
     } finally {
       await alone.stop();
     }

@@ -20,6 +20,8 @@ final class PipeBuffer
     private const S_IFMT = 0170000;
     private const S_IFIFO = 0010000;
 
+    private static ?\FFI $libc = null;
+
     /**
      * @param resource $stream
      * @return int|null the buffer size now, or null when it could not be read (not a pipe, no FFI, not Linux)
@@ -31,7 +33,7 @@ final class PipeBuffer
         }
         try {
             // No library named: fcntl is looked up among the symbols PHP itself is linked with (glibc or musl).
-            $libc = \FFI::cdef('int fcntl(int fd, int cmd, ...);');
+            $libc = self::$libc ??= \FFI::cdef('int fcntl(int fd, int cmd, ...);');
             foreach ([$bytes, 256 << 10] as $size) {
                 $current = $libc->fcntl($fd, self::F_GETPIPE_SZ);
                 if ($current < 0 || $current >= $size) {
