@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(php8.2-cli php8.2-intl php8.2-mbstring php8.2-curl php8.2-xml php8.2-sqlite3 composer phpunit
-  php-nyholm-psr7 nginx php8.2-fpm wrk)
+# Test services (mariadb, redis, haproxy, memcached) are started by the tests themselves on loopback and free ports;
+# a policy-rc.d that exits 101 keeps apt from starting the packaged daemons.
+APT_PACKAGES=(php8.2-cli php8.2-intl php8.2-mbstring php8.2-curl php8.2-xml php8.2-sqlite3 php8.2-mysql php8.2-redis
+  php8.2-memcached composer phpunit php-nyholm-psr7 php-codesniffer mariadb-server redis-server haproxy memcached
+  nginx php8.2-fpm wrk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -14,6 +17,10 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
