@@ -12,12 +12,15 @@ import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import { FormError, buildTree, groupPairs, mount, parseUrlencoded, type FormTree } from './forms.js';
 
 export class BodyTooLarge extends Error {
+  override name = 'BodyTooLarge';
   constructor(limit: number) {
     super(`request body exceeds max_request_size (${limit} bytes)`);
   }
 }
 
-export class ClientGone extends Error {}
+export class ClientGone extends Error {
+  override name = 'ClientGone';
+}
 
 export { FormError };
 
@@ -43,6 +46,7 @@ export interface BodyOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+const ignore = () => undefined;
 
 /** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
 export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -182,6 +186,9 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
         stream.resume();
         return;
       }
+      // saveFile() pipes the stream only after its temp file is open; an abort in between destroys the stream with
+      // an error, and an 'error' event without a listener would end the process. The pipeline reports it anyway.
+      stream.on('error', ignore);
       active.add(stream);
       const saved = saveFile(stream, filename, mime, options.uploads, tempFiles);
       files.push(

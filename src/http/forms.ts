@@ -5,7 +5,9 @@
 
 export type FormTree = { [key: string]: string | string[] | FormTree };
 
-export class FormError extends Error {}
+export class FormError extends Error {
+  override name = 'FormError';
+}
 
 const MAX_SEGMENTS = 127;
 

@@ -142,7 +142,9 @@ export function encodeProtoRequest(ctx: RequestContext): Buffer {
   return w.buf;
 }
 
-export class ProtoDecodeError extends Error {}
+export class ProtoDecodeError extends Error {
+  override name = 'ProtoDecodeError';
+}
 
 class Reader {
   pos = 0;

@@ -10,7 +10,9 @@ export interface ResponseHead {
   headers: HeaderMap;
 }
 
-export class ResponseDecodeError extends Error {}
+export class ResponseDecodeError extends Error {
+  override name = 'ResponseDecodeError';
+}
 
 /** 0x80 means protobuf; anything else (0x08, or 0 from older PHP libraries) is JSON. */
 export function decodeResponseHead(flags: number, context: Buffer): ResponseHead {
