@@ -2,6 +2,12 @@
  * The status plugin (roadrunner-protocol.md §7.1): `GET /health` and `/ready` on `status.address`, answering a JSON
  * array of `{plugin_name, error_message, status_code}`; `?plugin=name` may repeat. 200 unless a plugin reports >= 500,
  * then `unavailable_status_code`.
+ *
+ * Which one a load balancer wants: `/health` stays 200 while every worker is busy and requests queue (the instance
+ * still accepts and will serve them), so it is the balancer's and Kubernetes' readiness check. `/ready` keeps
+ * RoadRunner's meaning, "a worker is idle right now": under steady load it flaps, and a balancer checking it takes
+ * healthy instances out. Both answer 503 from the moment `drain()` is called, while the HTTP listener still accepts,
+ * so the balancer moves traffic away before the instance stops taking connections.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,10 +47,19 @@ export function poolChecker(pool: WorkerPool, isStopping: () => boolean): Status
 export interface StatusOptions {
   address: string;
   unavailableStatusCode: number;
+  /**
+   * `status.drain_delay` in milliseconds (default 0): how long `drain()` keeps answering 503 before it resolves and
+   * shutdown goes on; set it to at least the balancer's check interval × fall count.
+   */
+  drainDelay?: number;
 }
+
+const DRAINING = 'draining: the instance is shutting down';
 
 export class StatusServer {
   private readonly server: http.Server;
+  private draining: Promise<void> | undefined;
+  private endDrainWait: (() => void) | undefined;
 
   constructor(
     private readonly options: StatusOptions,
@@ -69,7 +84,29 @@ export class StatusServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** True once `drain()` was called: every check answers 503 from then on. */
+  get isDraining(): boolean {
+    return this.draining !== undefined;
+  }
+
+  /**
+   * Starts answering 503 on /health and /ready (every plugin reports "draining") and resolves after `drainDelay`,
+   * the time a balancer needs to see it. Idempotent: later calls return the same promise. `close()` ends the wait.
+   */
+  drain(): Promise<void> {
+    this.draining ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, this.options.drainDelay ?? 0));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.endDrainWait = done;
+    });
+    return this.draining;
+  }
+
   close(): Promise<void> {
+    this.endDrainWait?.();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -91,7 +128,12 @@ export class StatusServer {
     const names = asked.length > 0 ? asked.filter((n) => this.checkers.has(n)) : [...this.checkers.keys()];
     const reports: PluginReport[] = [];
     let failed = false;
-    for (const name of names) {
+    if (this.draining) {
+      // Nothing else matters once the instance is leaving: a balancer must see 503 even with no plugin to report.
+      failed = true;
+      for (const name of names) reports.push({ plugin_name: name, error_message: DRAINING, status_code: 503 });
+    }
+    for (const name of this.draining ? [] : names) {
       const r = await this.checkers.get(name)![kind]();
       if (r.code >= 500) failed = true;
       reports.push({ plugin_name: name, error_message: r.message, status_code: r.code });
