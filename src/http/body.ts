@@ -47,6 +47,11 @@ export interface BodyOptions {
 
 const EMPTY = Buffer.alloc(0);
 const ignore = () => undefined;
+/**
+ * The body of a parsed form without fields: roadrunner-http 3.4 json_decodes the body whenever `parsed` is true
+ * and throws on an empty string, so an empty tree is sent as the JSON it is.
+ */
+const EMPTY_FORM = Buffer.from('{}');
 
 /** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
 export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -250,13 +255,13 @@ export async function readBody(req: IncomingMessage, contentType: string, option
   if (!options.rawBody && contentType.includes('multipart/form-data')) {
     const { form, uploads } = await readMultipart(req, options, tempFiles);
     const empty = Object.keys(form).length === 0;
-    return { body: empty ? EMPTY : Buffer.from(JSON.stringify(form)), parsed: true, uploads, tempFiles };
+    return { body: empty ? EMPTY_FORM : Buffer.from(JSON.stringify(form)), parsed: true, uploads, tempFiles };
   }
   const raw = await readRaw(req, options.maxRequestSize);
   if (!options.rawBody && contentType.includes('application/x-www-form-urlencoded')) {
     const form = parseUrlencoded(raw);
     const empty = Object.keys(form).length === 0;
-    return { body: empty ? EMPTY : Buffer.from(JSON.stringify(form)), parsed: true, uploads: null, tempFiles };
+    return { body: empty ? EMPTY_FORM : Buffer.from(JSON.stringify(form)), parsed: true, uploads: null, tempFiles };
   }
   return { body: raw, parsed: false, uploads: null, tempFiles };
 }

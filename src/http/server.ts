@@ -349,7 +349,11 @@ class HttpServer implements HttpPlugin {
   }
 
   private validStatus(res: ServerResponse, head: ResponseHead): boolean {
-    if (Number.isInteger(head.status) && head.status >= 100 && head.status <= 599) return true;
+    // RoadRunner passes any status Go's WriteHeader takes (100-999); Go names an unknown one "status code N".
+    if (Number.isInteger(head.status) && head.status >= 100 && head.status <= 999) {
+      if (STATUS_CODES[head.status] === undefined) res.statusMessage = `status code ${head.status}`;
+      return true;
+    }
     const text = `unknown status code from worker: ${head.status}`;
     this.log.error({ status: head.status }, text);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
