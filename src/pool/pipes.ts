@@ -41,7 +41,11 @@ function closeFd(fd: number): Promise<void> {
 
 function mkfifo(paths: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile('mkfifo', ['-m', '600', ...paths], { timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+    execFile('mkfifo', ['-m', '600', ...paths], { timeout: 10_000 }, (err) => {
+      if (!err) resolve();
+      else if (err.code === 'ENOENT') reject(new NoFifoError(`mkfifo not found: ${err.message}`));
+      else reject(err);
+    }),
   );
 }
 
@@ -75,9 +79,21 @@ function removePendingDirs(): void {
   pendingDirs.clear();
 }
 
+/** FIFOs cannot be made here at all (as opposed to a passing failure such as EMFILE): no mkfifo, or Windows. */
+export function fifosUnavailable(err: unknown): boolean {
+  return err instanceof NoFifoError;
+}
+
+class NoFifoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoFifoError';
+  }
+}
+
 /** Two pipes for one worker; rejects where FIFOs cannot be made (the caller then uses socketpairs). */
 export async function createWorkerPipes(): Promise<WorkerPipes> {
-  if (process.platform === 'win32') throw new Error('no FIFOs on Windows');
+  if (process.platform === 'win32') throw new NoFifoError('no FIFOs on Windows');
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', removePendingDirs);

@@ -4,9 +4,9 @@
  */
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
-import { WorkerProcess, WorkerStopRequest, type WorkerSpawnOptions } from './process.js';
+import { WorkerProcess, WorkerStartError, WorkerStopRequest, type WorkerSpawnOptions } from './process.js';
 import { Fifo } from './queue.js';
-import { createWorkerPipes, destroyWorkerPipes, type WorkerPipes } from './pipes.js';
+import { createWorkerPipes, destroyWorkerPipes, fifosUnavailable, type WorkerPipes } from './pipes.js';
 import { SocketRelayServer, isSocketRelay } from './relay.js';
 import { Supervisor, type Supervised } from './supervisor.js';
 import {
@@ -307,7 +307,13 @@ export class StaticPool implements WorkerPool, Supervised {
         this.spawning--;
         return false;
       }
-      const w = WorkerProcess.launch(this.spawnOptions, pipes);
+      let w: WorkerProcess;
+      try {
+        w = WorkerProcess.launch(this.spawnOptions, pipes);
+      } catch (err) {
+        // spawn() throws for some errors (EINVAL, ...): a failed start like any other, never a crash.
+        return this.startFailed(new WorkerStartError(`cannot run ${JSON.stringify(this.options.command[0])}: ${(err as Error).message}`));
+      }
       this.track(w);
       return w.booted.then(
         () => {
@@ -322,15 +328,19 @@ export class StaticPool implements WorkerPool, Supervised {
         },
         (err: Error) => {
           this.spawning--;
-          if (this.stopped) return false;
-          this.failures++;
-          this.lastStartError = err;
-          this.log.error({ attempt: this.failures }, `worker failed to start: ${err.message}`);
-          if (!this.initializing) this.scheduleRetry();
-          return false;
+          return this.startFailed(err);
         },
       );
     });
+  }
+
+  private startFailed(err: Error): false {
+    if (this.stopped) return false;
+    this.failures++;
+    this.lastStartError = err;
+    this.log.error({ attempt: this.failures }, `worker failed to start: ${err.message}`);
+    if (!this.initializing) this.scheduleRetry();
+    return false;
   }
 
   /** OS pipes for a worker on the pipes relay; null = socket relay, or socketpairs where FIFOs cannot be made. */
@@ -339,9 +349,13 @@ export class StaticPool implements WorkerPool, Supervised {
     try {
       return await createWorkerPipes();
     } catch (err) {
-      if (this.fifoPipes) {
+      // Only a missing mkfifo (or a platform without FIFOs) is for good; anything else (EMFILE, a full /tmp) may pass.
+      if (fifosUnavailable(err)) {
+        if (!this.fifoPipes) return null; // another start found out at the same time and said so
         this.fifoPipes = false;
         this.log.warn(`cannot create OS pipes for the workers (${(err as Error).message}): the pipes relay uses socketpairs from now on`);
+      } else {
+        this.log.warn(`cannot create OS pipes for a worker (${(err as Error).message}): this one gets socketpairs`);
       }
       return null;
     }

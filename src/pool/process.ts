@@ -144,7 +144,17 @@ export class WorkerProcess implements RelayListener {
       else this.fail(`worker process error: ${err.message}`);
     });
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
-    this.child.stderr!.setEncoding('utf8');
+    if (!this.child.stderr) {
+      // spawn() failed before the stdio pipes existed (EMFILE/ENFILE): 'error' follows and fails the start.
+      if (fifo) {
+        fifo.toWorker.destroy();
+        fifo.fromWorker.destroy();
+      }
+      this.booted = this.boot();
+      this.booted.catch(() => undefined);
+      return;
+    }
+    this.child.stderr.setEncoding('utf8');
     this.child.stderr!.on('data', (s: string) => this.onOutput(s));
     this.child.stderr!.on('end', () => this.flushOutput());
     if (fifo) {

@@ -117,6 +117,8 @@ export class SocketRelayServer {
     private readonly log: Log,
   ) {
     server.on('connection', (socket) => this.accept(socket));
+    // accept() can fail (EMFILE): the worker's start then times out and is retried; the server must not die of it.
+    server.on('error', (err) => this.log.warn(`relay listener error: ${err.message}`));
   }
 
   /** Connections that do not complete the handshake within `handshakeTimeout` ms are closed. */
