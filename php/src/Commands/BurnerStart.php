@@ -4,22 +4,28 @@ declare(strict_types=1);
 
 namespace Burner\Commands;
 
+use Burner\CodeIgniter\Cli\Options;
 use Burner\CodeIgniter\Cli\Server;
+use Burner\CodeIgniter\Cli\StartOptions;
 use CodeIgniter\CLI\BaseCommand;
 use CodeIgniter\CLI\CLI;
 
 /**
- * php spark burner:start [--daemon] [--port 8080]
+ * php spark burner:start [--daemon] [--host <ip>] [--port <port>] [--workers <n>] [--max-requests <n>] [--watch]
  */
 class BurnerStart extends BaseCommand
 {
     protected $group = 'Burner';
     protected $name = 'burner:start';
     protected $description = 'Starts the Burner server with this application (foreground, or --daemon).';
-    protected $usage = 'burner:start [--daemon] [--port <port>]';
+    protected $usage = 'burner:start [--daemon] [--host <ip>] [--port <port>] [--workers <n>] [--max-requests <n>] [--watch]';
     protected $options = [
         '--daemon' => 'Run in the background (writes .pid; stop with burner:stop). Output goes to writable/logs/burner-server.log.',
-        '--port' => 'Listen on this port instead of the one in .rr.yaml.',
+        '--host' => 'Listen on this address instead of the one in .rr.yaml (http.address), e.g. 127.0.0.1.',
+        '--port' => 'Listen on this port instead of the one in .rr.yaml (http.address).',
+        '--workers' => 'Number of PHP workers (http.pool.num_workers).',
+        '--max-requests' => 'Requests a worker serves before it is replaced; 0 = no limit (http.pool.max_jobs).',
+        '--watch' => 'Development: restart the workers when a .php file under app/ or .env changes (the reload plugin).',
     ];
 
     public function run(array $params)
@@ -30,20 +36,23 @@ class BurnerStart extends BaseCommand
 
             return 1;
         }
-        $args = [];
-        $port = $params['port'] ?? CLI::getOption('port');
-        if ($port !== null && $port !== true) {
-            if (! ctype_digit((string) $port) || (int) $port < 1 || (int) $port > 65535) {
-                CLI::error("--port must be a port number, got '{$port}'");
+        try {
+            $start = StartOptions::from(
+                Options::fromGlobals(['daemon', 'watch']),
+                StartOptions::configuredAddress((string) file_get_contents($server->configPath())),
+            );
+        } catch (\InvalidArgumentException $e) {
+            CLI::error($e->getMessage());
 
-                return 1;
-            }
-            $args[] = '-o';
-            $args[] = 'http.address=0.0.0.0:' . (int) $port;
+            return 1;
         }
+        if ($start->watch) {
+            $server = $server->watching(WRITEPATH . 'burner');
+            CLI::write('Watching app/ and .env: the workers restart when they change.');
+        }
+        $args = $start->arguments();
 
-        $daemon = array_key_exists('daemon', $params) || CLI::getOption('daemon') !== null;
-        if ($daemon) {
+        if ($start->daemon) {
             $log = WRITEPATH . 'logs/burner-server.log';
             $pid = $server->startDaemon($args, $log);
             if ($pid === null) {
