@@ -36,6 +36,16 @@ final class BurnerConfig
     public array $perRequestConfig = [];
     /** Log output the app echoed outside CI's buffers (it never reaches the client, see Kernel). */
     public bool $logStrayOutput = true;
+    /**
+     * Check an open DB connection before a request only when it has been idle for longer than this many seconds
+     * ($dbReconnect 'ping'); 0 checks before every request. A request that failed with an error makes the next one
+     * check its connections whatever their idle time.
+     */
+    public float $dbPingAfterIdle = 1.0;
+    /** Events whose listeners are removed after each request (CI 4.7's WorkerMode::$resetEventListeners). */
+    public array $resetEventListeners = [];
+    /** The app's app/Config/WorkerMode.php (CI 4.7+), when it has one. */
+    public ?object $workerMode = null;
 
     public static function fromApp(): self
     {
@@ -61,7 +71,43 @@ final class BurnerConfig
         if (isset($app->dbReconnect) && in_array($app->dbReconnect, ['ping', 'always', 'never'], true)) {
             $config->dbReconnect = $app->dbReconnect;
         }
+        if (isset($app->dbPingAfterIdle) && is_numeric($app->dbPingAfterIdle)) {
+            $config->dbPingAfterIdle = max(0.0, (float) $app->dbPingAfterIdle);
+        }
 
         return $config;
+    }
+
+    /**
+     * Fits the settings to the booted framework. An app/Config/WorkerMode.php (CI 4.7, written for FrankenPHP's
+     * worker mode) is honoured as it is: its $persistentServices replace the built-in list (Burner.php's own
+     * $persistentServices are kept on top), its $forceGarbageCollection decides gc_collect_cycles() and its
+     * $resetEventListeners are emptied after each request.
+     */
+    public function adapt(Capabilities $can): void
+    {
+        if (class_exists(\Config\WorkerMode::class)) {
+            $mode = new \Config\WorkerMode();
+            $this->workerMode = $mode;
+            $own = class_exists(\Config\Burner::class) ? (array) ((new \Config\Burner())->persistentServices ?? []) : [];
+            $this->persistentServices = array_values(array_unique(array_map(
+                static fn ($name) => strtolower((string) $name),
+                [...(array) ($mode->persistentServices ?? []), ...$own],
+            )));
+            if (isset($mode->forceGarbageCollection)) {
+                $this->gcCollectCycles = (bool) $mode->forceGarbageCollection;
+            }
+            $this->resetEventListeners = array_values(array_map('strval', (array) ($mode->resetEventListeners ?? [])));
+        } elseif ($can->workerMode) {
+            $this->persistentServices[] = 'codeigniter';
+        }
+        if (! $can->superglobals) {
+            // Before CI 4.7 the superglobals service is a copy taken when it is created: rebuilt per request.
+            $this->persistentServices = array_values(array_diff($this->persistentServices, ['superglobals']));
+        }
+        if (! $can->workerMode) {
+            // One application object per request before CI 4.7 (resetForWorkerMode() does not exist).
+            $this->persistentServices = array_values(array_diff($this->persistentServices, ['codeigniter']));
+        }
     }
 }

@@ -12,17 +12,15 @@ use Throwable;
  * the framework is neutralised (see Legacy/, legacy_functions.php, DebugToolbar, ErrorPages), and the state CI keeps
  * between requests is reset after each one (StateReset, SessionBridge).
  *
- * Version handling is by feature detection: CI 4.1-4.3 boot through system/bootstrap.php and run in
- * LegacyCodeIgniter; 4.4 boots through bootstrap.php with the 4.4 public/index.php steps; 4.5/4.6 through the Boot
- * steps (BootForWorker); 4.7+ through Boot::bootWorker() and the framework's worker-mode helpers.
+ * Versions are handled by feature detection (Capabilities, detected once at boot) and one adapter per CodeIgniter
+ * generation (Generation\*): how it boots, builds its request and runs; nothing here looks at a version number.
  */
 final class Kernel
 {
     private const CAPTURE = self::class . '::captureStray';
 
-    private object $app;
-    private bool $modern;
-    private bool $legacy;
+    private Capabilities $can;
+    private Generation\Generation $generation;
     private RequestMapper $mapper;
     private ResponseMapper $responses;
     private SessionBridge $session;
@@ -30,7 +28,6 @@ final class Kernel
     private DebugToolbar $toolbar;
     private StateReset $reset;
     private ConfigPrototypes $configs;
-    private ResponsePrototype $response;
     private BurnerConfig $config;
     private int $baseLevel = 0;
     private string $stray = '';
@@ -74,8 +71,6 @@ final class Kernel
 
     private function bootInto(string $root): void
     {
-        $kernel = $this;
-
         defined('FCPATH') || define('FCPATH', $root . DIRECTORY_SEPARATOR . 'public' . DIRECTORY_SEPARATOR);
         chdir(FCPATH);
         require_once __DIR__ . '/functions.php';
@@ -83,16 +78,12 @@ final class Kernel
         $paths = new \Config\Paths();
         $system = realpath($paths->systemDirectory) ?: $paths->systemDirectory;
 
-        // CI 4.4 introduced the pluggable exception handler, returned responses for redirects/404 and the
-        // exception-throwing force_https(); before that the legacy overrides are needed.
-        $kernel->modern = is_file($system . '/Debug/ExceptionHandlerInterface.php');
-        $kernel->legacy = ! $kernel->modern;
-        if ($kernel->legacy) {
-            require_once __DIR__ . '/legacy_functions.php';
-        }
+        $this->can = Capabilities::detect($system);
+        $this->generation = Generation\Generation::for($this->can);
+        $this->generation->preload();
         require_once __DIR__ . '/upload_functions.php';
-
-        $kernel->app = $kernel->bootFramework($paths, $system);
+        $this->generation->boot($paths, $system);
+        $this->can->afterBoot();
 
         if (class_exists(\Kint\Kint::class, false) || class_exists(\Kint::class, false)) {
             // The worker is a CLI process; d()/dump output belongs in the page, as under PHP-FPM.
@@ -102,38 +93,39 @@ final class Kernel
             }
         }
 
-        $kernel->config = BurnerConfig::fromApp();
-        if (method_exists($kernel->app, 'resetForWorkerMode')) {
-            $kernel->config->persistentServices[] = 'codeigniter';
-        }
-        if (! method_exists(\CodeIgniter\Superglobals::class, 'setServerArray')) {
-            // Before CI 4.7 the superglobals service is a copy taken when it is created: rebuild it per request.
-            $kernel->config->persistentServices = array_values(array_diff($kernel->config->persistentServices, ['superglobals']));
-        }
-        if ($kernel->config->cacheFileLocator && MemoizingFileLocator::fits()
+        $this->config = BurnerConfig::fromApp();
+        $this->config->adapt($this->can);
+        if ($this->config->cacheFileLocator && MemoizingFileLocator::fits()
             && get_class(\Config\Services::locator()) === \CodeIgniter\Autoloader\FileLocator::class) {
             $locator = new MemoizingFileLocator(\Config\Services::autoloader());
             SharedService::put('locator', $locator); // a persistent service: kept for the worker's life
         }
-        $kernel->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
-        $kernel->responses = new ResponseMapper();
-        $kernel->session = new SessionBridge(self::sessionCookieName());
-        $kernel->errors = new ErrorPages($kernel->modern);
-        $kernel->toolbar = new DebugToolbar();
-        $kernel->configs = new ConfigPrototypes($kernel->config->persistConfig, $kernel->config->perRequestConfig);
-        $kernel->reset = new StateReset($kernel->config, $kernel->configs);
-        $kernel->response = new ResponsePrototype($kernel->configs);
+        $this->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
+        $this->responses = new ResponseMapper();
+        $this->session = new SessionBridge(self::sessionCookieName());
+        $this->errors = new ErrorPages($this->can->exceptionHandlers);
+        $this->toolbar = new DebugToolbar();
+        $this->configs = new ConfigPrototypes($this->config->persistConfig, $this->config->perRequestConfig);
+        $this->reset = new StateReset($this->config, $this->configs, $this->can);
+        if ($this->generation instanceof Generation\LegacyGeneration) {
+            $this->generation->configure($this->config->persistRoutes, new ResponsePrototype($this->configs));
+        }
 
         // The app's pre_system listener ends ALL output buffers (flushing them) and opens its own. Right after it,
         // the bridge's capture buffer is put back underneath, so nothing can ever reach STDOUT (the relay).
-        \CodeIgniter\Events\Events::on('pre_system', [$kernel, 'restoreCapture'], EVENT_PRIORITY_LOW + 50);
-        $kernel->reset->snapshot();
-        $kernel->reset->afterRequest();
+        \CodeIgniter\Events\Events::on('pre_system', [$this, 'restoreCapture'], $this->can->eventPriorityLow + 50);
+        $this->reset->snapshot();
+        $this->reset->afterRequest();
     }
 
     public function isModern(): bool
     {
-        return $this->modern;
+        return $this->can->exceptionHandlers;
+    }
+
+    public function capabilities(): Capabilities
+    {
+        return $this->can;
     }
 
     /**
@@ -153,11 +145,15 @@ final class Kernel
             $this->reset->beforeRequest();
             $this->session->begin((array) $request->cookies);
             $body = $this->mapper->apply($request);
-            $ciRequest = $this->createRequest($body);
-            $response = $this->toolbar->handle($ciRequest) ?? $this->run($ciRequest);
+            $ciRequest = $this->generation->createRequest($body, $this->configs);
+            $response = $this->toolbar->handle($ciRequest)
+                ?? $this->generation->run($this->generation->application(), $ciRequest);
             $reply = $this->responses->toReply($response);
         } catch (Throwable $e) {
             $reply = $this->errorReply($e, $ciRequest);
+        }
+        if ($reply->status >= 500) {
+            $this->reset->requestFailed();
         }
 
         foreach (PendingCookies::take() as $line) {
@@ -228,123 +224,6 @@ final class Kernel
         echo $content;
     }
 
-    private function bootFramework(\Config\Paths $paths, string $system): object
-    {
-        if (is_file($system . '/Boot.php')) {
-            require_once $system . '/Boot.php';
-            if (method_exists(\CodeIgniter\Boot::class, 'bootWorker')) {
-                return \CodeIgniter\Boot::bootWorker($paths);
-            }
-
-            return Modern\BootForWorker::boot($paths);
-        }
-
-        // CI 4.1-4.4: system/bootstrap.php defines the constants, loads Common.php and the autoloaders
-        // (CI <= 4.3 also .env, and returns an initialized app).
-        $bootstrapped = require $system . '/bootstrap.php';
-        if (! defined('ENVIRONMENT')) {
-            // 4.4 moved these steps into public/index.php.
-            (new \CodeIgniter\Config\DotEnv(ROOTPATH))->load();
-            define('ENVIRONMENT', $_SERVER['CI_ENVIRONMENT'] ?? getenv('CI_ENVIRONMENT') ?: 'production');
-        }
-        if ($this->legacy) {
-            // Services::codeigniter() already ran initialize() (handlers, environment boot file, Kint);
-            // per request a fresh LegacyCodeIgniter is used, see run().
-            return is_object($bootstrapped) ? $bootstrapped : \Config\Services::codeigniter();
-        }
-        $app = \Config\Services::codeigniter();
-        $app->initialize();
-        if (method_exists($app, 'setContext')) {
-            $app->setContext('web');
-        }
-
-        return $app;
-    }
-
-    private function createRequest(string $body): object
-    {
-        $services = \Config\Services::class;
-        $appConfig = config('App');
-
-        if (method_exists($services, 'superglobals')) {
-            $globals = \Config\Services::superglobals();
-            foreach ([
-                'setServerArray' => $_SERVER, 'setGetArray' => $_GET, 'setPostArray' => $_POST,
-                'setCookieArray' => $_COOKIE, 'setFilesArray' => $_FILES, 'setRequestArray' => $_REQUEST,
-            ] as $setter => $values) {
-                if (method_exists($globals, $setter)) {
-                    $globals->{$setter}($values);
-                }
-            }
-        }
-
-        if (method_exists($services, 'createRequest')) {
-            // 4.4+: builds the IncomingRequest (and its SiteURI) from the superglobals and shares it.
-            \Config\Services::createRequest($appConfig, false);
-            $request = \Config\Services::request();
-            $request->setBody($body === '' ? null : $body);
-
-            return $request;
-        }
-
-        // As Services::request() would, but the UserAgents config (hundreds of environment lookups to build) comes
-        // from the kept prototypes.
-        $agents = class_exists(\Config\UserAgents::class) ? $this->configs->fresh(\Config\UserAgents::class) : null;
-        $request = new \CodeIgniter\HTTP\IncomingRequest($appConfig, \Config\Services::uri(), $body, new \CodeIgniter\HTTP\UserAgent($agents));
-        $request->setProtocolVersion(self::protocolVersion($_SERVER['SERVER_PROTOCOL'] ?? 'HTTP/1.1'));
-        SharedService::put('request', $request);
-
-        return $request;
-    }
-
-    private ?object $routes = null;
-
-    /** CI 4.1-4.3 re-read app/Config/Routes.php on every run(); the collection is built once and kept instead. */
-    private function routes(): object
-    {
-        if ($this->routes === null) {
-            $routes = \Config\Services::routes();
-            require APPPATH . 'Config/Routes.php';
-            $this->routes = $routes;
-        }
-        SharedService::put('routes', $this->routes);
-
-        return $this->routes;
-    }
-
-    private function run(object $request): object
-    {
-        if ($this->legacy) {
-            $this->response->install(); // the response CodeIgniter would build, from the worker's copy
-            $app = new Legacy\LegacyCodeIgniter(config('App'));
-            SharedService::put('codeigniter', $app);
-        } elseif (method_exists($this->app, 'resetForWorkerMode')) {
-            $app = $this->app;
-            $app->resetForWorkerMode();
-        } else {
-            // 4.4-4.6: a fresh instance per request; initialize() ran once at boot (it registers handlers).
-            $app = new \CodeIgniter\CodeIgniter(config('App'));
-            $app->setContext('web');
-            SharedService::put('codeigniter', $app);
-        }
-        $GLOBALS['app'] = $app; // the debug toolbar reads `global $app` for its timers
-
-        $app->setRequest($request);
-        try {
-            $response = $app->run($this->legacy && $this->config->persistRoutes ? $this->routes() : null, true);
-        } catch (ResponseReady $ready) {
-            $response = $ready->response;
-        }
-        if (! is_object($response) && $app instanceof Legacy\LegacyCodeIgniter) {
-            $response = $app->burnerResponse(); // 4.1-4.3 404 override: run() returns nothing
-        }
-        if (! is_object($response)) {
-            $response = \Config\Services::response();
-        }
-
-        return $response;
-    }
-
     private function errorReply(Throwable $e, ?object $ciRequest): Reply
     {
         if ($e instanceof ResponseReady) {
@@ -375,18 +254,6 @@ final class Kernel
 
             return ErrorPages::plain500();
         }
-    }
-
-    /** CI accepts only 1.0, 1.1 and 2.0 (HTTP/2 arrives as "HTTP/2"). */
-    private static function protocolVersion(string $protocol): string
-    {
-        $version = str_replace('HTTP/', '', strtoupper($protocol));
-
-        return match ($version) {
-            '1.0', '1.1', '2.0' => $version,
-            '2' => '2.0',
-            default => '1.1',
-        };
     }
 
     private static function sessionCookieName(): string

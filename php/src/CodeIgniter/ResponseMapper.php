@@ -18,18 +18,11 @@ final class ResponseMapper
     /** @param object $response CodeIgniter\HTTP\ResponseInterface */
     public function toReply(object $response): Reply
     {
-        $file = $this->largeDownload($response);
-        if ($file !== null) {
-            $response->buildHeaders();
-            $reply = new Reply((int) $response->getStatusCode());
-            $this->copyHeaders($response, $reply);
-            $reply->stream = self::chunks($file);
-
-            return $reply;
+        if ($response instanceof \CodeIgniter\HTTP\DownloadResponse) {
+            return $this->download($response);
         }
 
-        if (method_exists($response, 'getBody') && $response->getBody() === null && method_exists($response, 'setBody')
-            && ! $response instanceof \CodeIgniter\HTTP\DownloadResponse) {
+        if (method_exists($response, 'getBody') && $response->getBody() === null && method_exists($response, 'setBody')) {
             // send() runs str_replace on the body: a null body (redirects) is a deprecation, i.e. an ErrorException.
             $response->setBody('');
         }
@@ -37,10 +30,41 @@ final class ResponseMapper
             $response->pretend(true);
         }
 
+        $body = self::captured(static fn () => $response->send());
+        $reply = new Reply((int) $response->getStatusCode(), [], $body);
+        $this->copyHeaders($response, $reply);
+
+        return $reply;
+    }
+
+    /**
+     * DownloadResponse::send() ends every output buffer first (CI 4.4+), so its bytes would reach STDOUT, the
+     * relay. Its headers and body are taken piece by piece instead: buildHeaders(), then sendBody() into a buffer,
+     * or for a large file a stream of chunks.
+     */
+    private function download(\CodeIgniter\HTTP\DownloadResponse $response): Reply
+    {
+        $response->buildHeaders();
+        $reply = new Reply((int) $response->getStatusCode());
+        // DownloadResponse::send() sends no cookies of its own (it skips sendCookies()): neither does the bridge.
+        $this->copyHeaders($response, $reply, false);
+        $file = $this->largeDownload($response);
+        if ($file !== null) {
+            $reply->stream = self::chunks($file);
+        } else {
+            $reply->body = self::captured(static fn () => $response->sendBody());
+        }
+
+        return $reply;
+    }
+
+    /** What $send echoes, whatever buffers it opens; never more than the buffers it opened are closed. */
+    private static function captured(callable $send): string
+    {
         $level = ob_get_level();
         ob_start();
         try {
-            $response->send();
+            $send();
         } finally {
             $body = '';
             while (ob_get_level() > $level) {
@@ -48,13 +72,10 @@ final class ResponseMapper
             }
         }
 
-        $reply = new Reply((int) $response->getStatusCode(), [], (string) $body);
-        $this->copyHeaders($response, $reply);
-
-        return $reply;
+        return (string) $body;
     }
 
-    private function copyHeaders(object $response, Reply $reply): void
+    private function copyHeaders(object $response, Reply $reply, bool $cookies = true): void
     {
         foreach ($response->headers() as $name => $header) {
             if (strcasecmp((string) $name, 'Content-Length') === 0) {
@@ -66,17 +87,14 @@ final class ResponseMapper
             }
         }
 
-        foreach ($this->cookieLines($response) as $line) {
+        foreach ($cookies ? $this->cookieLines($response) : [] as $line) {
             $reply->addHeader('Set-Cookie', $line);
         }
     }
 
     /** The file of a DownloadResponse worth streaming, or null. */
-    private function largeDownload(object $response): ?string
+    private function largeDownload(\CodeIgniter\HTTP\DownloadResponse $response): ?string
     {
-        if (! $response instanceof \CodeIgniter\HTTP\DownloadResponse || ! method_exists($response, 'buildHeaders')) {
-            return null;
-        }
         $file = (fn () => ($this->binary ?? null) === null ? ($this->file ?? null) : null)->call($response);
         if (! $file instanceof \SplFileInfo || ! $file->isFile() || $file->getSize() <= self::STREAM_THRESHOLD) {
             return null;
@@ -111,8 +129,8 @@ final class ResponseMapper
         $lines = [];
         $cookies = method_exists($response, 'getCookies') ? $response->getCookies() : [];
         foreach ((array) $cookies as $cookie) {
-            if (is_object($cookie) && method_exists($cookie, 'toHeaderString')) {
-                $lines[] = $cookie->toHeaderString();
+            if (is_object($cookie) && method_exists($cookie, 'getOptions')) {
+                $lines[] = CookieHeader::fromCookie($cookie);
             } elseif (is_array($cookie) && isset($cookie['name'])) {
                 // CI < 4.1: cookies were plain arrays.
                 $lines[] = self::arrayCookie($cookie);
@@ -125,25 +143,15 @@ final class ResponseMapper
     /** @param array<string, mixed> $c */
     private static function arrayCookie(array $c): string
     {
-        $line = ($c['prefix'] ?? '') . $c['name'] . '=' . rawurlencode((string) ($c['value'] ?? ''));
-        $expire = (int) ($c['expires'] ?? $c['expire'] ?? 0);
-        if ($expire !== 0) {
-            $line .= '; expires=' . gmdate('D, d-M-Y H:i:s', $expire) . ' GMT; Max-Age=' . max(0, $expire - time());
-        }
-        $line .= '; path=' . ($c['path'] ?? '/');
-        if (! empty($c['domain'])) {
-            $line .= '; domain=' . $c['domain'];
-        }
-        if (! empty($c['secure'])) {
-            $line .= '; secure';
-        }
-        if (! empty($c['httponly'])) {
-            $line .= '; HttpOnly';
-        }
-        if (! empty($c['samesite'])) {
-            $line .= '; SameSite=' . $c['samesite'];
-        }
-
-        return $line;
+        return CookieHeader::line(
+            ($c['prefix'] ?? '') . $c['name'],
+            (string) ($c['value'] ?? ''),
+            (int) ($c['expires'] ?? $c['expire'] ?? 0),
+            (string) ($c['path'] ?? '/'),
+            (string) ($c['domain'] ?? ''),
+            ! empty($c['secure']),
+            ! empty($c['httponly']),
+            (string) ($c['samesite'] ?? ''),
+        );
     }
 }

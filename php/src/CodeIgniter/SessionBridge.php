@@ -70,25 +70,17 @@ final class SessionBridge
     private static function cookieLine(string $name, string $id): string
     {
         $p = session_get_cookie_params();
-        $line = $name . '=' . rawurlencode($id);
         $lifetime = (int) ($p['lifetime'] ?? 0);
-        if ($lifetime > 0) {
-            $line .= '; expires=' . gmdate('D, d M Y H:i:s', time() + $lifetime) . ' GMT; Max-Age=' . $lifetime;
-        }
-        $line .= '; path=' . (($p['path'] ?? '') !== '' ? $p['path'] : '/');
-        if (($p['domain'] ?? '') !== '') {
-            $line .= '; domain=' . $p['domain'];
-        }
-        if (! empty($p['secure'])) {
-            $line .= '; secure';
-        }
-        if (! empty($p['httponly'])) {
-            $line .= '; HttpOnly';
-        }
-        if (($p['samesite'] ?? '') !== '') {
-            $line .= '; SameSite=' . $p['samesite'];
-        }
 
-        return $line;
+        return CookieHeader::line(
+            $name,
+            $id,
+            $lifetime > 0 ? time() + $lifetime : 0,
+            (string) ($p['path'] ?? '') !== '' ? (string) $p['path'] : '/',
+            (string) ($p['domain'] ?? ''),
+            ! empty($p['secure']),
+            ! empty($p['httponly']),
+            (string) ($p['samesite'] ?? ''),
+        );
     }
 }

@@ -8,16 +8,27 @@ use Throwable;
 
 /**
  * Everything CodeIgniter keeps in static state between requests, put back to its state after boot. Works on the
- * protected statics through closures bound to CI's classes, so it needs no framework changes; on CI 4.7+ the
- * framework's own worker-mode helpers are used where they exist.
+ * protected statics through closures bound to CI's classes, so it needs no framework changes; where the framework
+ * has its own worker-mode helpers (CI 4.7+: Services::resetForWorkerMode, Database\Config::cleanupForWorkerMode,
+ * Services::reconnectCacheForWorkerMode, Toolbar::reset) they are used.
  */
 final class StateReset
 {
     /** @var array<string, mixed> Events listeners right after boot */
     private array $listeners = [];
+    /** When the last request ended (microtime), for $dbPingAfterIdle. */
+    private float $lastRequestEnd = 0.0;
+    /** The last request failed: check every DB connection before the next one, however short the idle time. */
+    private bool $checkConnections = false;
 
-    public function __construct(private BurnerConfig $config, private ConfigPrototypes $configs)
+    public function __construct(private BurnerConfig $config, private ConfigPrototypes $configs, private Capabilities $can)
     {
+    }
+
+    /** A request ended in an error (possibly a dead DB connection): the next request checks the connections. */
+    public function requestFailed(): void
+    {
+        $this->checkConnections = true;
     }
 
     /** Called once after boot: what "clean" means for the events. */
@@ -30,24 +41,35 @@ final class StateReset
         $this->listeners = (static fn () => static::$listeners)->bindTo(null, \CodeIgniter\Events\Events::class)();
     }
 
-    /** Before a request: make sure DB connections opened by earlier requests still work. */
+    /**
+     * Before a request: make sure DB connections opened by earlier requests still work. With 'ping' a connection is
+     * checked only after the worker was idle longer than $dbPingAfterIdle (a busy worker's connection is in use;
+     * an idle one is where wait_timeout or a server restart strikes) or after a failed request; 'always' reconnects.
+     */
     public function beforeRequest(): void
     {
+        if ($this->can->cacheReconnect && $this->cacheKept()) {
+            try {
+                \Config\Services::reconnectCacheForWorkerMode();
+            } catch (Throwable $e) {
+                ErrorPages::logToStderr($e);
+            }
+        }
         if ($this->config->dbReconnect === 'never' || ! class_exists(\CodeIgniter\Database\Config::class, false)) {
             return;
         }
-        if ($this->config->dbReconnect === 'ping' && method_exists(\CodeIgniter\Database\Config::class, 'reconnectForWorkerMode')) {
-            \CodeIgniter\Database\Config::reconnectForWorkerMode();
-
+        $idle = microtime(true) - $this->lastRequestEnd;
+        if ($this->config->dbReconnect === 'ping' && ! $this->checkConnections && $idle <= $this->config->dbPingAfterIdle) {
             return;
         }
+        $this->checkConnections = false;
         foreach (\CodeIgniter\Database\Config::getConnections() as $db) {
             if (! is_object($db) || empty($db->connID)) {
                 continue;
             }
             try {
                 if ($this->config->dbReconnect === 'always' || ! self::alive($db)) {
-                    $db->reconnect();
+                    self::reopen($db);
                 }
             } catch (Throwable $e) {
                 ErrorPages::logToStderr($e);
@@ -55,9 +77,27 @@ final class StateReset
         }
     }
 
+    private function cacheKept(): bool
+    {
+        return in_array('cache', $this->config->persistentServices, true)
+            && (static fn (): bool => isset(static::$instances['cache']))->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+    }
+
+    /** CI 4.7's reconnect() only reconnects when its own ping fails: close first so it really reconnects. */
+    private static function reopen(object $db): void
+    {
+        try {
+            $db->close();
+        } catch (Throwable) {
+            // already gone
+        }
+        $db->initialize();
+    }
+
     /** After the response has been sent. */
     public function afterRequest(): void
     {
+        $this->lastRequestEnd = microtime(true);
         $this->rollbackTransactions();
         $this->resetServices();
         if (class_exists(\CodeIgniter\Config\Factories::class, false)) {
@@ -86,32 +126,39 @@ final class StateReset
         if (! class_exists(\CodeIgniter\Database\Config::class, false)) {
             return;
         }
-        if (method_exists(\CodeIgniter\Database\Config::class, 'cleanupForWorkerMode')) {
-            \CodeIgniter\Database\Config::cleanupForWorkerMode();
-        } else {
-            foreach (\CodeIgniter\Database\Config::getConnections() as $name => $db) {
-                if (! is_object($db)) {
-                    continue;
-                }
-                try {
-                    $depth = (fn () => $this->transDepth)->call($db);
-                    if ($depth > 0) {
-                        @fwrite(STDERR, "[burner] database group '{$name}': transaction left open by the request, rolled back\n");
-                        while ((fn () => $this->transDepth)->call($db) > 0) {
-                            if (! $db->transRollback()) {
-                                (function () {
-                                    $this->transDepth = 0;
-                                })->call($db);
-                            }
+        foreach (\CodeIgniter\Database\Config::getConnections() as $name => $db) {
+            if (! is_object($db)) {
+                continue;
+            }
+            try {
+                if ((fn () => $this->transDepth)->call($db) > 0) {
+                    @fwrite(STDERR, "[burner] database group '{$name}': transaction left open by the request, rolled back\n");
+                    if ($this->can->dbWorkerHooks) {
+                        continue; // cleanupForWorkerMode() below rolls it back (and logs it in CI's log)
+                    }
+                    while ((fn () => $this->transDepth)->call($db) > 0) {
+                        if (! $db->transRollback()) {
+                            (function () {
+                                $this->transDepth = 0;
+                            })->call($db);
                         }
                     }
+                }
+                if (! $this->can->dbWorkerHooks) {
                     (function () {
                         $this->transStatus = true;
                         $this->transFailure = false;
                     })->call($db);
-                } catch (Throwable $e) {
-                    ErrorPages::logToStderr($e);
                 }
+            } catch (Throwable $e) {
+                ErrorPages::logToStderr($e);
+            }
+        }
+        if ($this->can->dbWorkerHooks) {
+            try {
+                \CodeIgniter\Database\Config::cleanupForWorkerMode();
+            } catch (Throwable $e) {
+                ErrorPages::logToStderr($e);
             }
         }
         if ($this->config->dbCloseAfterRequest) {
@@ -125,6 +172,15 @@ final class StateReset
 
     private function resetServices(): void
     {
+        $mode = $this->config->workerMode;
+        if ($mode !== null && method_exists(\CodeIgniter\Config\BaseService::class, 'resetForWorkerMode')) {
+            // CI 4.7's own reset, with the app's WorkerMode list (plus Burner.php's additions, see BurnerConfig).
+            $mode = clone $mode;
+            $mode->persistentServices = $this->config->persistentServices;
+            \Config\Services::resetForWorkerMode($mode);
+
+            return;
+        }
         $keep = array_flip($this->config->persistentServices);
         (static function () use ($keep) {
             foreach (array_keys(static::$instances) as $name) {
@@ -150,7 +206,7 @@ final class StateReset
 
     private function resetToolbar(): void
     {
-        if (defined('CI_DEBUG') && CI_DEBUG && method_exists(\CodeIgniter\Debug\Toolbar::class, 'reset')) {
+        if (defined('CI_DEBUG') && CI_DEBUG && $this->can->toolbarReset) {
             \Config\Services::toolbar()->reset(); // CI 4.7+: resets every collector
 
             return;

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Burner\CodeIgniter\Legacy;
 
+use Burner\CodeIgniter\CookieHeader;
 use Burner\CodeIgniter\PendingCookies;
 use CodeIgniter\Cookie\CookieStore;
 
@@ -13,7 +14,7 @@ class DetachedCookieStore extends CookieStore
     public function dispatch(): void
     {
         foreach ($this->display() as $cookie) {
-            PendingCookies::add($cookie->getPrefixedName(), $cookie->toHeaderString());
+            PendingCookies::add($cookie->getPrefixedName(), CookieHeader::fromCookie($cookie));
         }
         $this->clear();
     }
