@@ -9,6 +9,7 @@ import { Fifo } from './queue.js';
 import { createWorkerPipes, destroyWorkerPipes, fifosUnavailable, type WorkerPipes } from './pipes.js';
 import { SocketRelayServer, isSocketRelay } from './relay.js';
 import { Supervisor, type Supervised } from './supervisor.js';
+import { RespawnBackoff, type BackoffState } from './backoff.js';
 import {
   PoolError,
   WorkerState,
@@ -23,8 +24,7 @@ import {
 
 /** How many rounds of failed starts (with no worker up) make createPool give up. */
 const BOOT_ATTEMPTS = 3;
-const BACKOFF_MIN = 100;
-const BACKOFF_MAX = 5000;
+const BOOT_RETRY_DELAY = 100;
 
 interface Waiter {
   resolve: (w: WorkerProcess) => void;
@@ -59,9 +59,9 @@ export class StaticPool implements WorkerPool, Supervised {
   /** Requests inside exec(): waiting plus running. */
   private pending = 0;
   private idleWatchers: (() => void)[] = [];
-  private failures = 0;
+  /** Spaces out starts after failed or early-dead workers. */
+  private readonly respawn = new RespawnBackoff();
   private lastStartError: Error | null = null;
-  private backoffTimer: NodeJS.Timeout | null = null;
   private initializing = false;
   private resetting = false;
   private resetPromise: Promise<void> | null = null;
@@ -103,7 +103,7 @@ export class StaticPool implements WorkerPool, Supervised {
         const missing = this.target - this.active.size - this.spawning;
         await Promise.all(Array.from({ length: missing }, () => this.spawnOne()));
         if (this.active.size > 0 || attempt === BOOT_ATTEMPTS) break;
-        await sleep(BACKOFF_MIN * 2 ** (attempt - 1));
+        await sleep(BOOT_RETRY_DELAY * 2 ** (attempt - 1));
       }
     } finally {
       this.initializing = false;
@@ -114,8 +114,13 @@ export class StaticPool implements WorkerPool, Supervised {
         `no worker could be started (${BOOT_ATTEMPTS} attempts, command: ${o.command.join(' ')}): ${this.lastStartError?.message ?? 'unknown error'}`,
       );
     }
-    if (this.active.size < this.target) this.scheduleRetry();
+    if (this.active.size < this.target) this.respawn.schedule(this.spawnMissing);
     this.supervisor?.start();
+  }
+
+  /** Consecutive failed starts / early deaths and the wait before the next start. */
+  respawnState(): BackoffState {
+    return this.respawn.state();
   }
 
   exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
@@ -170,7 +175,9 @@ export class StaticPool implements WorkerPool, Supervised {
         if (w.state !== WorkerState.Ready || !this.active.has(w)) continue;
         this.busy++;
         try {
-          return await w.exec(payload, options);
+          const res = await w.exec(payload, options);
+          if (this.respawn.failures !== 0) this.respawn.succeeded();
+          return res;
         } catch (err) {
           if (err instanceof WorkerStopRequest) continue; // the worker asked to stop: same request, another worker
           throw err;
@@ -318,7 +325,6 @@ export class StaticPool implements WorkerPool, Supervised {
       return w.booted.then(
         () => {
           this.spawning--;
-          this.failures = 0;
           if (this.stopped) {
             void w.stop(this.options.destroyTimeout, WorkerState.Destroyed);
             return false;
@@ -336,10 +342,10 @@ export class StaticPool implements WorkerPool, Supervised {
 
   private startFailed(err: Error): false {
     if (this.stopped) return false;
-    this.failures++;
+    this.respawn.startFailed();
     this.lastStartError = err;
-    this.log.error({ attempt: this.failures }, `worker failed to start: ${err.message}`);
-    if (!this.initializing) this.scheduleRetry();
+    this.log.error({ attempt: this.respawn.failures }, `worker failed to start: ${err.message}`);
+    if (!this.initializing) this.respawn.schedule(this.spawnMissing);
     return false;
   }
 
@@ -378,6 +384,12 @@ export class StaticPool implements WorkerPool, Supervised {
     if (!this.active.delete(w)) return;
     this.idle.remove(w);
     w.kill();
+    if (this.respawn.workerExited(w.lastUsed > 0, w.createdAt)) {
+      this.log.warn(
+        { pid: w.pid, failures: this.respawn.failures },
+        `worker ${w.pid} died before answering any request; next start in ${this.respawn.delay} ms`,
+      );
+    }
     this.ensureWorkers();
   }
 
@@ -388,26 +400,29 @@ export class StaticPool implements WorkerPool, Supervised {
     w.state = reason;
     this.log.debug({ pid: w.pid, reason: WorkerState[reason] }, 'retiring worker');
     void w.stop(this.options.destroyTimeout);
+    this.respawn.workerExited(w.lastUsed > 0, w.createdAt);
     this.ensureWorkers();
   }
 
-  /** Spawns replacements up to num_workers (unless stopped, resetting, or backing off after failures). */
+  /**
+   * Spawns replacements up to num_workers: at once, or after the backoff delay while starts keep failing (so a broken
+   * worker never becomes a hot loop). Nothing while stopped or resetting.
+   */
   private ensureWorkers(): Promise<boolean>[] {
-    const started: Promise<boolean>[] = [];
-    if (this.stopped || this.resetting || this.initializing || this.backoffTimer) return started;
-    while (this.active.size + this.spawning < this.target) started.push(this.spawnOne());
-    return started;
+    if (this.stopped || this.resetting || this.initializing) return [];
+    if (this.respawn.failures > 0 || this.respawn.waiting) {
+      this.respawn.schedule(this.spawnMissing);
+      return [];
+    }
+    return this.spawnMissing();
   }
 
-  /** Exponential backoff after failed starts (100 ms doubling to 5 s), so a broken worker never becomes a hot loop. */
-  private scheduleRetry(): void {
-    if (this.backoffTimer || this.stopped) return;
-    const delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** Math.max(0, this.failures - 1));
-    this.backoffTimer = setTimeout(() => {
-      this.backoffTimer = null;
-      this.ensureWorkers();
-    }, delay);
-  }
+  private readonly spawnMissing = (): Promise<boolean>[] => {
+    const started: Promise<boolean>[] = [];
+    if (this.stopped || this.resetting || this.initializing) return started;
+    while (this.active.size + this.spawning < this.target) started.push(this.spawnOne());
+    return started;
+  };
 
   private async doReset(): Promise<void> {
     this.resetting = true;
@@ -424,9 +439,7 @@ export class StaticPool implements WorkerPool, Supervised {
     } finally {
       this.resetting = false;
     }
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.backoffTimer = null;
-    this.failures = 0;
+    this.respawn.clear();
     const spawns = this.ensureWorkers();
     await Promise.all([...stops, ...spawns]);
     this.log.info({ workers: this.active.size }, 'pool reset: all workers replaced');
@@ -435,8 +448,7 @@ export class StaticPool implements WorkerPool, Supervised {
   private async doDestroy(): Promise<void> {
     this.stopped = true;
     this.supervisor?.stop();
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.backoffTimer = null;
+    this.respawn.clear();
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
       if (w.done) continue;
       w.done = true;
