@@ -5,7 +5,10 @@
  * the bridge's per-request functions (Burner\CodeIgniter\Kernel::handle() + afterResponse()), with no HTTP and no
  * relay. This is what one Burner worker could do if the server and the frames cost nothing.
  *
- *   php -d opcache.enable_cli=1 bench/ceiling.php <ci4-app-root> <path> <seconds> [<warmup-requests>]
+ *   php -d opcache.enable_cli=1 bench/ceiling.php <ci4-app-root> <path> <seconds> [<warmup-requests>] [<cookie>]
+ *
+ * <cookie> ("name=value", e.g. the realistic page's ci_session) goes with every request, as a browser sends it; the
+ * page's services are found through the environment (BENCH_DB_PORT, BENCH_REDIS_PORT), as in the servers' workers.
  *
  * Prints one JSON line: requests, seconds, reqPerSec, p50Us, p99Us, cpuUsPerReq, status, bodyBytes, rssKb.
  */
@@ -14,10 +17,11 @@ declare(strict_types=1);
 
 [$script, $appRoot, $path, $seconds] = $argv + [null, null, null, null];
 if ($appRoot === null || $path === null || $seconds === null) {
-    fwrite(STDERR, "usage: php bench/ceiling.php <ci4-app-root> <path> <seconds> [<warmup>]\n");
+    fwrite(STDERR, "usage: php bench/ceiling.php <ci4-app-root> <path> <seconds> [<warmup>] [<cookie>]\n");
     exit(2);
 }
 $warmup = (int) ($argv[4] ?? 200);
+$cookie = (string) ($argv[5] ?? '');
 
 require $appRoot . '/vendor/autoload.php';
 
@@ -34,6 +38,11 @@ $request->headers = [
     'Accept' => ['*/*'],
     'User-Agent' => ['burner-bench-ceiling'],
 ];
+if ($cookie !== '') {
+    [$name, $value] = explode('=', $cookie, 2) + [1 => ''];
+    $request->headers['Cookie'] = [$cookie];
+    $request->cookies = [$name => $value];
+}
 
 $serve = static function () use ($kernel, $request) {
     // A fresh copy each time, as a worker gets a freshly decoded request.

@@ -1,7 +1,7 @@
 /**
  * Process figures from /proc: CPU time (utime + stime), resident memory, and the process tree.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 
 let clockTicks = 0;
@@ -93,4 +93,37 @@ export async function machineBusyUs(): Promise<number> {
   // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is already inside user)
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
   return ((user! + nice! + system! + irq! + softirq! + steal!) * 1e6) / ticksPerSecond();
+}
+
+/** Socket inodes of the TCP sockets listening on `port` (IPv4 and IPv6), from /proc/net/tcp{,6} text. */
+export function listeningInodes(procNetTcp: string, port: number): string[] {
+  const inodes: string[] = [];
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const localPort = parseInt(f[1]!.split(':')[1] ?? '', 16);
+    if (localPort === port && f[3] === '0A') inodes.push(f[9]!);
+  }
+  return inodes;
+}
+
+/** The processes holding a socket that listens on 127.0.0.1/any `port` (e.g. the mariadbd or redis-server the bench started). */
+export async function listenerPids(port: number): Promise<number[]> {
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')));
+  const wanted = new Set(tables.flatMap((t) => listeningInodes(t, port)).map((i) => `socket:[${i}]`));
+  if (wanted.size === 0) return [];
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const fds = await readdir(`/proc/${name}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${name}/fd/${fd}`).catch(() => '');
+      if (wanted.has(target)) {
+        pids.push(Number(name));
+        break;
+      }
+    }
+  }
+  return pids;
 }

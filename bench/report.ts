@@ -20,8 +20,10 @@ export interface Round {
   workerRssPeakKb: number;
   /** wrk's own CPU time during the round (absent in reports from before it was measured) */
   wrkCpuUs?: number;
-  /** machine CPU time not spent by the server, its PHP processes or wrk */
+  /** machine CPU time not spent by the server, its PHP processes, the services or wrk */
   otherCpuUs?: number;
+  /** CPU time of other process groups the page uses (realistic page: `mariadb`, `redis`), absent elsewhere */
+  groupsCpuUs?: Record<string, number>;
 }
 
 export interface AppRun {
@@ -32,7 +34,17 @@ export interface AppRun {
   rounds: Round[];
   idle: Record<ServerSide, { serverKb: number; workersKb: number }>;
   ceiling?: Ceiling;
+  /** CodeIgniter release of a CI4 app (reports from before the 4.7 rows: absent, and the app was 4.1.3) */
+  ciVersion?: string;
+  /** session cookies wrk sent round robin (the realistic page) */
+  sessions?: number;
 }
+
+/** Ids of the realistic page's apps (`ci4-page`, `ci4-page@4.7.x`). */
+const isPage = (id: string): boolean => /^ci4-page(@|$)/.test(id);
+/** CI release of an app: recorded, or from the report's versions line (older reports had one CI4 app, 4.1.3). */
+const ciVersionOf = (app: AppRun, r: Report): string | undefined =>
+  app.ciVersion ?? (app.id.startsWith('ci4-') ? r.machine.versions.CodeIgniter : undefined);
 
 export interface Summary {
   rounds: number;
@@ -45,6 +57,12 @@ export interface Summary {
   serverRssKb: number;
   workerRssKb: number;
   errors: number;
+  /** wrk's CPU per request (NaN when not recorded) */
+  wrkCpuUsPerReq: number;
+  /** CPU per request of the rest of the machine (NaN when not recorded) */
+  otherCpuUsPerReq: number;
+  /** CPU per request of each extra process group (mariadb, redis) */
+  groupsCpuUsPerReq: Record<string, number>;
 }
 
 export function summarize(rounds: Round[]): Summary {
@@ -62,6 +80,11 @@ export function summarize(rounds: Round[]): Summary {
     serverRssKb: Math.max(...rounds.map((r) => r.serverRssPeakKb)),
     workerRssKb: Math.max(...rounds.map((r) => r.workerRssPeakKb)),
     errors: sum((r) => r.wrk.socketErrors + r.wrk.non2xx),
+    wrkCpuUsPerReq: sum((r) => r.wrkCpuUs ?? NaN) / requests,
+    otherCpuUsPerReq: sum((r) => r.otherCpuUs ?? NaN) / requests,
+    groupsCpuUsPerReq: Object.fromEntries(
+      [...new Set(rounds.flatMap((r) => Object.keys(r.groupsCpuUs ?? {})))].map((g) => [g, sum((r) => r.groupsCpuUs?.[g] ?? 0) / requests]),
+    ),
   };
 }
 
@@ -100,6 +123,8 @@ const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 const GOALS = { welcomeRatio: 3.0, helloRatio: 1.3, cpuUs: 25, idleMb: 80, uploadMb: 64, keepAlive: 10_000 };
+/** Issue 15's goals: real pages near the ceiling, server cost flat across request rates. */
+export const PAGE_GOALS = { pageRatio: 2.2, welcome47Ratio: 4.0, nodeVsHello: 1.2, workerVsCeiling: 1.15 };
 
 export function renderReport(r: Report): string {
   const s = r.settings;
@@ -158,7 +183,9 @@ export function renderReport(r: Report): string {
   }
   out.push('');
 
-  out.push('## Goals', '');
+  out.push(...cpuByGroup(r));
+
+  out.push('## Goals (earlier issues)', '');
   out.push('| goal | target | measured | met |', '|---|---|---|---|');
   const goal = (name: string, target: string, measured: string, ok: boolean | undefined): void => {
     out.push(`| ${name} | ${target} | ${measured} | ${ok === undefined ? (measured === '—' ? 'not measured' : 'not at full size') : ok ? 'yes' : '**no**'} |`);
@@ -193,11 +220,13 @@ export function renderReport(r: Report): string {
     k && k.count >= GOALS.keepAlive ? k.servedAgain >= GOALS.keepAlive && k.probeStatus === 200 : undefined);
   out.push('');
 
+  out.push(...pageGoals(r));
+
   out.push('## Notes', '');
   out.push(
     '- Same apps on both sides: (a) `bench/apps/hello` (`worker.php` for Burner, `index.php` for FPM, the same 14-byte body); ' +
-      '(b) CodeIgniter 4.1.3\'s welcome page and (c) `GET /bench/json` (a controller reading 10 rows from SQLite, `bench/apps/ci4/`), ' +
-      'one CI4 app created by `scripts/ci4-app.sh` under `tmp/bench/`, in CI\'s default `production` environment, with Burner\'s ' +
+      `(b) CodeIgniter's welcome page and (c) \`GET /bench/json\` (a controller reading 10 rows from SQLite, \`bench/apps/ci4/\`), on CodeIgniter ${m.versions.CodeIgniter ?? '4.1.3'} as each row says, ` +
+      'one CI4 app per release created by `scripts/ci4-app.sh` under `tmp/bench/`, in CI\'s default `production` environment, with Burner\'s ' +
       'CodeIgniter worker (`php/worker/codeigniter.php`) on the Burner side and `public/index.php` on the FPM side.',
     '- nginx: `worker_processes 1`, access log off, FastCGI over a unix socket to php-fpm without upstream keep-alive (Debian\'s ' +
       '`fastcgi_params`); one nginx worker is enough for these rates and leaves the cores to PHP, as Burner\'s single Node process does.',
@@ -217,6 +246,18 @@ export function renderReport(r: Report): string {
       'bash wrapper, as for the servers) opens the connections in batches of 250, one GET each, holds them idle for the hold time ' +
       '(below Burner\'s 60 s keep-alive timeout, after which idle connections are closed by design) and sends a second GET on each.',
   );
+  const page = r.apps.find((a) => isPage(a.id));
+  if (page) {
+    out.push(`- Realistic page (\`GET /bench/page\`, \`bench/apps/ci4-page/\`, CI ${ciVersionOf(page, r)}): CodeIgniter's RedisHandler session ` +
+      '(the app\'s `Config/Session.php`; a visit counter read and written on every request), two SELECTs through the query builder on MariaDB ' +
+      '(8 categories; 20 of 60 products of one category, `ORDER BY price`), a ~10 KB view. MariaDB and Redis are Debian\'s, started by the bench ' +
+      'on free loopback ports with data in temp dirs (`test/support/services.ts`), shared by both sides and stopped at the end; their CPU is counted ' +
+      'in their own columns. The DB connection is CI\'s shared instance: Burner\'s workers keep it, FPM opens one per request (no `pConnect`). ' +
+      `Sessions: ${page.sessions ?? 'several'} sessions opened before the rounds (${page.sessions ? f0(page.sessions / s.connections) : 'a few'} per wrk connection), ` +
+      'sent round robin one per request by a wrk Lua script, so every request reads and writes a real session and two requests of one session are ' +
+      'practically never served at once (CI\'s session lock would make them wait); `timeToUpdate = 0` keeps the IDs fixed. The in-process ceiling ' +
+      'sends one of these cookies with every request.');
+  }
   if (floorText) {
     out.push(`- Floors (hello world only, \`bench/floor/\`, measured after the Burner / nginx+FPM rounds with the same wrk settings and ` +
       `rounds, same CPU accounting): "minimal relay" is a small node:http server (\`server.ts\`) that turns each request into a RoadRunner-style JSON ` +
@@ -239,16 +280,88 @@ export function renderReport(r: Report): string {
   }
   out.push('');
   out.push('## Rounds', '');
-  out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req | wrk CPU µs/req | other CPU |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | services CPU µs/req | wrk CPU µs/req | other CPU |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const app of r.apps) {
     const count: Record<Side, number> = { burner: 0, fpm: 0, 'floor-relay': 0, 'floor-http': 0 };
     for (const x of app.rounds) {
       count[x.side]++;
       out.push(`| ${app.title} | ${SIDE_LABEL[x.side] ?? x.side} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
-        `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} | ` +
+        `${f2(x.wrk.p50Ms)} ms | ${f2(x.wrk.p99Ms)} ms | ${f1(x.serverCpuUs / x.wrk.requests)} | ${x.side === 'floor-http' ? '—' : f1(x.workerCpuUs / x.wrk.requests)} | ` +
+        `${x.groupsCpuUs ? Object.entries(x.groupsCpuUs).map(([g, us]) => `${g} ${f1(us / x.wrk.requests)}`).join(', ') : '—'} | ` +
         `${x.wrkCpuUs === undefined ? '—' : f1(x.wrkCpuUs / x.wrk.requests)} | ${Number.isFinite(busyPct(x)) ? `${f1(busyPct(x))}%` : '—'} |`);
     }
   }
   out.push('');
   return out.join('\n');
+}
+
+/** CPU µs per request of every process group, per app and side: where each side's CPU goes. */
+function cpuByGroup(r: Report): string[] {
+  const groups = [...new Set(r.apps.flatMap((a) => a.rounds.flatMap((x) => Object.keys(x.groupsCpuUs ?? {}))))].sort();
+  const label: Record<string, string> = { mariadb: 'MariaDB', redis: 'Redis' };
+  const out = ['CPU µs per request by process group (all rounds of each side; "server" is Node for Burner and the floors, nginx master + worker for nginx+FPM; ' +
+    '"PHP" is Burner\'s workers, php-fpm master + children, the floor\'s echo workers; "other" is the rest of the machine):', ''];
+  out.push(`| app | side | server | PHP | ${groups.map((g) => `${label[g] ?? g} | `).join('')}wrk | other | total |`);
+  out.push(`|---|---|---:|---:|${groups.map(() => '---:|').join('')}---:|---:|---:|`);
+  for (const app of r.apps) {
+    for (const side of ['burner', 'fpm', 'floor-relay', 'floor-http'] as Side[]) {
+      const rounds = app.rounds.filter((x) => x.side === side);
+      if (rounds.length === 0) continue;
+      const x = summarize(rounds);
+      const g = groups.map((name) => (name in x.groupsCpuUsPerReq ? x.groupsCpuUsPerReq[name]! : NaN));
+      const parts = [x.serverCpuUsPerReq, side === 'floor-http' ? 0 : x.workerCpuUsPerReq, ...g.map((v) => (Number.isNaN(v) ? 0 : v)), x.wrkCpuUsPerReq, x.otherCpuUsPerReq];
+      const total = parts.every(Number.isFinite) ? parts.reduce((a, b) => a + b, 0) : NaN;
+      out.push(`| ${app.title} | ${SIDE_LABEL[side]} | ${f1(x.serverCpuUsPerReq)} | ${side === 'floor-http' ? '—' : f1(x.workerCpuUsPerReq)} | ` +
+        `${g.map((v) => `${Number.isNaN(v) ? '—' : f1(v)} | `).join('')}${f1(x.wrkCpuUsPerReq)} | ${f1(x.otherCpuUsPerReq)} | ${f1(total)} |`);
+    }
+  }
+  out.push('');
+  return out;
+}
+
+/** Issue 15's goals table: the realistic page, the 4.7 welcome page, Node CPU flat across pages, workers near the ceiling. */
+function pageGoals(r: Report): string[] {
+  const out = ['## Goals (issue 15: real pages)', '', '| goal | target | measured | met |', '|---|---|---|---|'];
+  const row = (name: string, target: string, measured: string | undefined, ok: boolean | undefined): void => {
+    out.push(`| ${name} | ${target} | ${measured ?? '—'} | ${measured === undefined ? 'not measured' : ok ? 'yes' : '**no**'} |`);
+  };
+  const side = (app: AppRun, sd: Side): Summary => summarize(app.rounds.filter((x) => x.side === sd));
+  const ratio = (app: AppRun): number => side(app, 'burner').reqPerSec / side(app, 'fpm').reqPerSec;
+
+  const page = r.apps.find((a) => isPage(a.id));
+  row('realistic page (Redis session, 2 MariaDB SELECTs, 10 KB view), Burner / nginx+FPM, same PHP process count',
+    `≥ ${PAGE_GOALS.pageRatio}×`, page && `${f2(ratio(page))}× (${f0(side(page, 'burner').reqPerSec)} vs ${f0(side(page, 'fpm').reqPerSec)} req/s, CI ${ciVersionOf(page, r)})`,
+    page && ratio(page) >= PAGE_GOALS.pageRatio);
+
+  const welcome = r.apps.find((a) => /^ci4-welcome(@|$)/.test(a.id) && /^4\.7\./.test(ciVersionOf(a, r) ?? ''));
+  row('CI4 welcome page on CI 4.7, Burner / nginx+FPM', `≥ ${PAGE_GOALS.welcome47Ratio}×`,
+    welcome && `${f2(ratio(welcome))}× (CI ${ciVersionOf(welcome, r)})`, welcome && ratio(welcome) >= PAGE_GOALS.welcome47Ratio);
+
+  const hello = r.apps.find((a) => a.id === 'hello');
+  const others = r.apps.filter((a) => a.id !== 'hello');
+  if (hello && others.length) {
+    const base = side(hello, 'burner').serverCpuUsPerReq;
+    const each = others.map((a) => ({ a, x: side(a, 'burner').serverCpuUsPerReq / base }));
+    const worst = Math.max(...each.map((e) => e.x));
+    row('Burner Node CPU per request on any page vs hello world', `≤ ${PAGE_GOALS.nodeVsHello}×`,
+      `hello world ${f1(base)} µs; ` + each.map(({ a, x }) => `${a.title} ${f1(side(a, 'burner').serverCpuUsPerReq)} µs = ${f2(x)}×`).join(', '),
+      worst <= PAGE_GOALS.nodeVsHello);
+  } else {
+    row('Burner Node CPU per request on any page vs hello world', `≤ ${PAGE_GOALS.nodeVsHello}×`, undefined, undefined);
+  }
+
+  const withCeiling = r.apps.filter((a) => a.ceiling);
+  if (withCeiling.length) {
+    const each = withCeiling.map((a) => ({ a, x: side(a, 'burner').workerCpuUsPerReq / a.ceiling!.cpuUsPerReq }));
+    const worst = Math.max(...each.map((e) => e.x));
+    row('Burner worker PHP CPU per request vs the in-process ceiling', `≤ ${PAGE_GOALS.workerVsCeiling}×`,
+      each.map(({ a, x }) => `${a.title} ${f1(side(a, 'burner').workerCpuUsPerReq)} vs ${f1(a.ceiling!.cpuUsPerReq)} µs = ${f2(x)}×`).join(', '),
+      worst <= PAGE_GOALS.workerVsCeiling);
+  } else {
+    row('Burner worker PHP CPU per request vs the in-process ceiling', `≤ ${PAGE_GOALS.workerVsCeiling}×`, undefined, undefined);
+  }
+  if (r.settings.quick) out.push('', 'A quick smoke run: 1 s rounds, figures for checking the bench, not for judging the goals.');
+  out.push('');
+  return out;
 }

@@ -2,7 +2,7 @@
  * `npm run bench` — Burner against nginx + PHP-FPM on this machine, same apps, same process count, alternating rounds.
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
- *                          [--apps hello,ci4-welcome,ci4-json] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
+ *                          [--apps hello,ci4-welcome,ci4-json,ci4-page,ci4-welcome-4.1] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
  *                          [--hold-seconds 5] [--no-floor] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
@@ -11,6 +11,10 @@
  * After the hello world rounds the two floors (bench/floor/server.ts: node:http + a minimal relay to echo workers, and
  * node:http alone) get the same warm-up and rounds, so the report shows what Node costs here before Burner's own work;
  * --no-floor skips them.
+ * The CI4 rows run on CodeIgniter 4.7.2 (ci4-welcome-4.1 keeps the 4.1.3 welcome page as a row; `ci4-json@4.4.8` and
+ * the like pick any release scripts/ci4-app.sh knows). The realistic page (ci4-page) gets MariaDB and Redis started
+ * for it (bench/services.ts) and shared by both sides, session cookies sent by wrk, and the CPU of both services counted.
+ * Missing benchmark tools (wrk, nginx, php-fpm; MariaDB, Redis for ci4-page) are installed with apt (bench/install.ts).
  */
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -21,8 +25,19 @@ import { runWrk } from './wrk.js';
 import { machineBusyUs, totalCpuUs, totalRssKb } from './proc.js';
 import { get, startBurner, startFloor, startNginxFpm, stopAll, type Server } from './servers.js';
 import { APP_IDS, REPO, buildApps, measureCeiling, type App } from './apps.js';
+import { ensureTools } from './install.js';
+import { openSessions, startPageServices, writeCookieScript, type PageServices } from './services.js';
 import { measureKeepAlive, measureUpload } from './extras.js';
 import { renderReport, type AppRun, type Machine, type Report, type Round, type Settings, type Side } from './report.js';
+
+/** Sessions opened per wrk connection for the realistic page (round robin, see bench/services.ts). */
+const SESSIONS_PER_CONNECTION = 4;
+
+/** What a round measures besides the server and its PHP processes: wrk's script, other process groups. */
+interface RoundExtras {
+  script?: string;
+  groups?: Record<string, () => Promise<number[]>>;
+}
 
 function options(): Settings & { render?: string; apps: string[]; extras: boolean; floor: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
   const { values } = parseArgs({
@@ -111,7 +126,6 @@ async function machine(): Promise<Machine> {
       'php-fpm': version('php-fpm8.2', ['-v'], /^PHP (\S+)/),
       nginx: nginxVersion(),
       wrk: version('wrk', ['-v'], /^wrk (\S+)/),
-      CodeIgniter: '4.1.3',
     },
   };
 }
@@ -133,23 +147,32 @@ function rssPeak(pids: number[]): { stop: () => Promise<number> } {
   return { stop: async () => ((active = false), await loop, peak) };
 }
 
-async function round(server: Server, side: Side, app: App, s: Settings): Promise<Round> {
+async function round(server: Server, side: Side, app: App, s: Settings, extras: RoundExtras = {}): Promise<Round> {
   const serverPids = await server.serverPids();
   const workerPids = await server.workerPids();
+  const groups = await Promise.all(Object.entries(extras.groups ?? {}).map(async ([name, pids]) => [name, await pids()] as const));
+  const groupCpu = (): Promise<number[]> => Promise.all(groups.map(([, pids]) => totalCpuUs(pids)));
   const cpu0 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids), await machineBusyUs()];
+  const group0 = await groupCpu();
   const sampleServer = rssPeak(serverPids);
   const sampleWorkers = rssPeak(workerPids);
-  const wrk = await runWrk(server.baseUrl + app.path, { seconds: s.seconds, connections: s.connections, threads: s.threads });
+  const wrk = await runWrk(server.baseUrl + app.path, { seconds: s.seconds, connections: s.connections, threads: s.threads, script: extras.script });
   const cpu1 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids), await machineBusyUs()];
+  const group1 = await groupCpu();
   const [serverRssPeakKb, workerRssPeakKb] = [await sampleServer.stop(), await sampleWorkers.stop()];
   log(`  ${app.id} ${server.label}: ${wrk.reqPerSec.toFixed(0)} req/s, p50 ${wrk.p50Ms.toFixed(2)} ms, p99 ${wrk.p99Ms.toFixed(2)} ms` +
     (wrk.socketErrors + wrk.non2xx ? `, ${wrk.socketErrors} socket errors, ${wrk.non2xx} non-2xx` : ''));
   const serverCpuUs = cpu1[0]! - cpu0[0]!;
   const workerCpuUs = cpu1[1]! - cpu0[1]!;
+  const groupsCpuUs = Object.fromEntries(groups.map(([name], i) => [name, group1[i]! - group0[i]!]));
+  const groupsTotal = Object.values(groupsCpuUs).reduce((a, b) => a + b, 0);
   // Whatever else ran on the machine meanwhile (other people's work, the kernel, this script): noise to disclose.
-  const otherCpuUs = Math.max(0, cpu1[2]! - cpu0[2]! - serverCpuUs - workerCpuUs - wrk.cpuUs);
+  const otherCpuUs = Math.max(0, cpu1[2]! - cpu0[2]! - serverCpuUs - workerCpuUs - groupsTotal - wrk.cpuUs);
   const { raw: _raw, cpuUs: wrkCpuUs, ...wrkResult } = wrk;
-  return { side, wrk: wrkResult, serverCpuUs, workerCpuUs, wrkCpuUs, otherCpuUs, serverRssPeakKb, workerRssPeakKb };
+  return {
+    side, wrk: wrkResult, serverCpuUs, workerCpuUs, wrkCpuUs, otherCpuUs, serverRssPeakKb, workerRssPeakKb,
+    ...(groups.length ? { groupsCpuUs } : {}),
+  };
 }
 
 async function checkAnswer(server: Server, app: App): Promise<void> {
@@ -160,45 +183,62 @@ async function checkAnswer(server: Server, app: App): Promise<void> {
 }
 
 /** Warms both servers up, then runs s.rounds rounds on each, alternating a / b. */
-async function warmUpAndAlternate(a: [Server, Side], b: [Server, Side], app: App, s: Settings): Promise<Round[]> {
+async function warmUpAndAlternate(a: [Server, Side], b: [Server, Side], app: App, s: Settings, extras: RoundExtras = {}): Promise<Round[]> {
   for (const [server] of [a, b]) {
-    await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads });
+    await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads, script: extras.script });
   }
   const rounds: Round[] = [];
   for (let i = 0; i < s.rounds; i++) {
-    rounds.push(await round(a[0], a[1], app, s));
-    rounds.push(await round(b[0], b[1], app, s));
+    rounds.push(await round(a[0], a[1], app, s, extras));
+    rounds.push(await round(b[0], b[1], app, s, extras));
   }
   return rounds;
 }
 
-async function benchApp(app: App, s: Settings, tmp: string): Promise<AppRun> {
+async function benchApp(app: App, s: Settings, tmp: string, services?: PageServices): Promise<AppRun & { cookie?: string }> {
   log(`${app.title}: starting Burner and nginx + php-fpm with ${s.workers} PHP processes each`);
+  const env = { ...app.workerEnv, ...services?.env };
   const burner = await startBurner({
     dir: await mkdir(path.join(tmp, app.id, 'burner'), { recursive: true }).then(() => path.join(tmp, app.id, 'burner')),
     workers: s.workers,
     command: app.workerCommand,
-    env: app.workerEnv,
-    readyPath: app.path,
-  });
-  const fpm = await startNginxFpm({
-    dir: await mkdir(path.join(tmp, app.id, 'fpm'), { recursive: true }).then(() => path.join(tmp, app.id, 'fpm')),
-    workers: s.workers,
-    docRoot: app.docRoot,
+    env: Object.keys(env).length ? env : undefined,
     readyPath: app.path,
   });
   try {
-    await checkAnswer(burner, app);
-    await checkAnswer(fpm, app);
-    const idle = {
-      burner: { serverKb: await totalRssKb(await burner.serverPids()), workersKb: await totalRssKb(await burner.workerPids()) },
-      fpm: { serverKb: await totalRssKb(await fpm.serverPids()), workersKb: await totalRssKb(await fpm.workerPids()) },
-    };
-    const rounds = await warmUpAndAlternate([burner, 'burner'], [fpm, 'fpm'], app, s);
-    return { id: app.id, title: app.title, path: app.path, rounds, idle };
+    const fpm = await startNginxFpm({
+      dir: await mkdir(path.join(tmp, app.id, 'fpm'), { recursive: true }).then(() => path.join(tmp, app.id, 'fpm')),
+      workers: s.workers,
+      docRoot: app.docRoot,
+      readyPath: app.path,
+      env: services?.env,
+    });
+    try {
+      await checkAnswer(burner, app);
+      await checkAnswer(fpm, app);
+      const idle = {
+        burner: { serverKb: await totalRssKb(await burner.serverPids()), workersKb: await totalRssKb(await burner.workerPids()) },
+        fpm: { serverKb: await totalRssKb(await fpm.serverPids()), workersKb: await totalRssKb(await fpm.workerPids()) },
+      };
+      const extras: RoundExtras = {};
+      let sessions: number | undefined;
+      let cookie: string | undefined;
+      if (services) {
+        sessions = s.connections * SESSIONS_PER_CONNECTION;
+        log(`  opening ${sessions} sessions (${SESSIONS_PER_CONNECTION} per wrk connection, sent round robin)`);
+        const cookies = await openSessions(burner.baseUrl, app.path, sessions + 1, [fpm.baseUrl, burner.baseUrl]);
+        // The first one was used by the check above; the ceiling gets it, wrk the others.
+        cookie = cookies.shift();
+        extras.script = await writeCookieScript(path.join(tmp, app.id, 'sessions.lua'), cookies);
+        extras.groups = { mariadb: services.mariadbPids, redis: services.redisPids };
+      }
+      const rounds = await warmUpAndAlternate([burner, 'burner'], [fpm, 'fpm'], app, s, extras);
+      return { id: app.id, title: app.title, path: app.path, rounds, idle, ...(app.ciVersion ? { ciVersion: app.ciVersion } : {}), ...(sessions ? { sessions } : {}), cookie };
+    } finally {
+      await fpm.stop();
+    }
   } finally {
     await burner.stop();
-    await fpm.stop();
   }
 }
 
@@ -234,20 +274,16 @@ async function main(): Promise<void> {
     log(`rendered ${opts.render} to ${opts.out}`);
     return;
   }
-  for (const [cmd, args] of [['wrk', ['-v']], ['nginx', ['-v']], ['php-fpm8.2', ['-v']], ['php', ['-v']]] as const) {
-    try {
-      execFileSync(cmd, args, { stdio: 'ignore' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${cmd} is not installed (Debian: apt-get install wrk nginx php8.2-fpm php8.2-cli)`);
-    }
-  }
+  await ensureTools(opts.apps, log);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'burner-bench-'));
+  let services: PageServices | undefined;
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     log(`${sig}: stopping the servers`);
-    void stopAll().finally(() => rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)));
+    void Promise.all([stopAll(), services?.stop()])
+      .finally(() => rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -255,12 +291,20 @@ async function main(): Promise<void> {
   try {
     const report: Report = { machine: await machine(), settings: opts, apps: [] };
     const apps = await buildApps(opts.apps);
+    const ciVersions = [...new Set(apps.flatMap((a) => (a.ciVersion ? [a.ciVersion] : [])))];
+    if (ciVersions.length) report.machine.versions.CodeIgniter = ciVersions.join(' and ');
     for (const app of apps) {
-      const result = await benchApp(app, opts, tmp);
+      if (app.services && !services) {
+        log('MariaDB and Redis for the realistic page: starting on free loopback ports, data in temp dirs');
+        services = await startPageServices();
+        report.machine.versions.MariaDB = version('mariadbd', ['--version'], /Ver (\S+)/);
+        report.machine.versions.Redis = version('redis-server', ['--version'], /v=(\S+)/);
+      }
+      const { cookie, ...result } = await benchApp(app, opts, tmp, app.services ? services : undefined);
       if (app.id === 'hello' && opts.floor) result.rounds.push(...(await benchFloor(app, opts, tmp)));
       if (app.ci4Root) {
         log(`${app.title}: in-process ceiling (${opts.seconds} s)`);
-        result.ceiling = await measureCeiling(app, opts.seconds);
+        result.ceiling = await measureCeiling(app, opts.seconds, app.services ? { cookie, env: services!.env } : {});
       }
       report.apps.push(result);
     }
@@ -289,6 +333,7 @@ async function main(): Promise<void> {
     log(`written to ${path.relative(process.cwd(), opts.out)}`);
   } finally {
     await stopAll();
+    await services?.stop();
     await rm(tmp, { recursive: true, force: true });
   }
 }

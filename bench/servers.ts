@@ -83,12 +83,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function get(url: string, timeoutMs = 5000, headers: Record<string, string> = {}): Promise<{ status: number; body: string; setCookie?: string[] }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = request(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
@@ -172,6 +172,8 @@ export interface FpmOptions {
   /** nginx root; requests for missing files go to <docRoot>/index.php (CI4's front controller). */
   docRoot: string;
   readyPath: string;
+  /** Environment of the PHP workers (`env[NAME] = value` in the pool; php-fpm clears the rest). */
+  env?: Record<string, string>;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -200,6 +202,7 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
     'catch_workers_output = yes',
     `chdir = ${opts.docRoot}`,
     'php_admin_value[opcache.enable] = 1',
+    ...Object.entries(opts.env ?? {}).map(([k, v]) => `env[${k}] = ${JSON.stringify(v)}`),
     '',
   ].join('\n');
   await writeFile(path.join(dir, 'php-fpm.conf'), fpmConf);

@@ -48,6 +48,8 @@ export interface WrkOptions {
   seconds: number;
   connections: number;
   threads: number;
+  /** A wrk Lua script (`-s`), e.g. the realistic page's session cookies. */
+  script?: string;
 }
 
 /** bash's `times`: the second line holds the user and system time of the shell's children (here: wrk). */
@@ -61,7 +63,8 @@ export function parseTimes(text: string): number {
 
 /** Runs wrk; cpuUs is wrk's own CPU time (it shares the cores with the servers). */
 export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult & { raw: string; cpuUs: number }> {
-  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', url];
+  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency',
+    ...(opts.script ? ['-s', opts.script] : []), url];
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', 'wrk "$@"; status=$?; times >&2; exit $status', 'wrk', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
