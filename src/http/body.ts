@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
-import { FormError, buildTree, groupPairs, mount, parseUrlencoded, type FormTree } from './forms.js';
+import { FormError, FormTooLarge, buildTreeSliced, formToJson, groupPairs, mount, parseUrlencodedSliced } from './forms.js';
 
 export class BodyTooLarge extends Error {
   override name = 'BodyTooLarge';
@@ -22,7 +22,7 @@ export class ClientGone extends Error {
   override name = 'ClientGone';
 }
 
-export { FormError };
+export { FormError, FormTooLarge };
 
 export interface UploadEntry {
   name: string;
@@ -41,20 +41,18 @@ export interface Body {
 
 export interface BodyOptions {
   maxRequestSize: number;
+  /** Bytes of urlencoded body, or of multipart non-file fields, that are parsed into the form tree. */
+  maxFormSize: number;
   rawBody: boolean;
   uploads: { dir: string; forbid: string[]; allow: string[] };
 }
 
 const EMPTY = Buffer.alloc(0);
 const ignore = () => undefined;
-/**
- * The body of a parsed form without fields: roadrunner-http 3.4 json_decodes the body whenever `parsed` is true
- * and throws on an empty string, so an empty tree is sent as the JSON it is.
- */
-const EMPTY_FORM = Buffer.from('{}');
+
 
 /** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
-export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Error = () => new BodyTooLarge(limit)): Promise<Buffer> {
   // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body; skip the wait for 'end'.
   if (req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) {
     return Promise.resolve(EMPTY);
@@ -73,7 +71,7 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup();
         req.pause();
-        reject(new BodyTooLarge(limit));
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
@@ -156,13 +154,13 @@ async function saveFile(
   return entry;
 }
 
-function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: string[]): Promise<{ form: FormTree; uploads: Record<string, unknown> | null }> {
+function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: string[]): Promise<{ form: Buffer; uploads: Record<string, unknown> | null }> {
   return new Promise((resolve, reject) => {
     let bb;
     try {
       bb = Busboy({
         headers: req.headers as BusboyHeaders,
-        limits: { fieldSize: options.maxRequestSize, fieldNameSize: 4096, fields: Infinity, files: Infinity, parts: Infinity },
+        limits: { fieldSize: options.maxFormSize, fieldNameSize: 4096, fields: Infinity, files: Infinity, parts: Infinity },
         // Go's rule: a part is a file only when it has a non-empty filename (an empty file input sends filename="").
         isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) => filename !== undefined && filename !== '',
       });
@@ -174,6 +172,7 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
     const files: Array<Promise<[string, UploadEntry]>> = [];
     const active = new Set<Readable>();
     let size = 0;
+    let fieldBytes = 0;
     let failed = false;
     const fail = (err: Error) => {
       if (failed) return;
@@ -185,7 +184,12 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
       for (const stream of active) stream.destroy(err);
       void Promise.allSettled(files).then(() => reject(err));
     };
-    bb.on('field', (name: string, value: string) => fields.push([name, value]));
+    bb.on('field', (name: string, value: string, _nameTruncated: boolean, valueTruncated: boolean) => {
+      // Go counts non-file parts against a fixed budget too (multipart.ReadForm); the tree is built from them.
+      fieldBytes += name.length + value.length;
+      if (valueTruncated || fieldBytes > options.maxFormSize) fail(new FormTooLarge('multipart form fields', options.maxFormSize));
+      else fields.push([name, value]);
+    });
     bb.on('file', (name: string, stream: Readable, filename: string, _enc: string, mime: string) => {
       if (failed) {
         stream.resume();
@@ -207,8 +211,8 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
     bb.on('finish', () => {
       if (failed) return;
       Promise.all(files)
-        .then((entries) => {
-          const form = buildTree(groupPairs(fields));
+        .then(async (entries) => {
+          const form = await formToJson(await buildTreeSliced(groupPairs(fields)), fieldBytes);
           if (entries.length === 0) {
             resolve({ form, uploads: null });
             return;
@@ -253,16 +257,20 @@ export async function readBody(req: IncomingMessage, contentType: string, option
     return { body: EMPTY, parsed: false, uploads: null, tempFiles };
   }
   if (!options.rawBody && contentType.includes('multipart/form-data')) {
+    // A parsed form is always JSON, `{}` when empty: roadrunner-http 3.4 json_decodes the body whenever `parsed` is
+    // true and throws on an empty string (an upload without other fields).
     const { form, uploads } = await readMultipart(req, options, tempFiles);
-    const empty = Object.keys(form).length === 0;
-    return { body: empty ? EMPTY_FORM : Buffer.from(JSON.stringify(form)), parsed: true, uploads, tempFiles };
+    return { body: form, parsed: true, uploads, tempFiles };
+  }
+  if (!options.rawBody && contentType.includes('application/x-www-form-urlencoded')) {
+    const limit = Math.min(options.maxFormSize, options.maxRequestSize);
+    const tooLarge = () => (limit === options.maxFormSize ? new FormTooLarge('urlencoded form', limit) : new BodyTooLarge(limit));
+    if (Number(req.headers['content-length']) > limit) throw tooLarge();
+    const raw = await readRaw(req, limit, tooLarge);
+    const form = await parseUrlencodedSliced(raw);
+    return { body: await formToJson(form, raw.length), parsed: true, uploads: null, tempFiles };
   }
   const raw = await readRaw(req, options.maxRequestSize);
-  if (!options.rawBody && contentType.includes('application/x-www-form-urlencoded')) {
-    const form = parseUrlencoded(raw);
-    const empty = Object.keys(form).length === 0;
-    return { body: empty ? EMPTY_FORM : Buffer.from(JSON.stringify(form)), parsed: true, uploads: null, tempFiles };
-  }
   return { body: raw, parsed: false, uploads: null, tempFiles };
 }
 

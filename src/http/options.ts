@@ -30,6 +30,8 @@ export interface HttpOptions {
   internalErrorCode: number;
   /** Bytes. */
   maxRequestSize: number;
+  /** Bytes of urlencoded body (or multipart non-file fields) parsed into a form; Go's net/http caps it at 10 MB. */
+  maxFormSize: number;
   rawBody: boolean;
   accessLogs: boolean;
   /** Codec of the request context sent to workers. */
@@ -51,6 +53,7 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'o
   address: '127.0.0.1:8080',
   internalErrorCode: 500,
   maxRequestSize: 1000 * 1024 * 1024,
+  maxFormSize: 10 * 1024 * 1024,
   rawBody: false,
   accessLogs: false,
   codec: 'json',

@@ -7,7 +7,7 @@ import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'n
 import type { AddressInfo, Socket } from 'node:net';
 import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
 import { PoolError, type CancelSignal, type Log, type Payload, type WorkerPool, type WorkerResponse } from '../pool/types.js';
-import { BodyTooLarge, ClientGone, FormError, hasNoBody, readBody, removeTempFiles } from './body.js';
+import { BodyTooLarge, ClientGone, FormError, FormTooLarge, hasNoBody, readBody, removeTempFiles } from './body.js';
 import { buildContext, encodeJsonContext } from './context.js';
 import { Cors } from './middleware/cors.js';
 import { compress, wantsGzip, worthCompressing } from './middleware/gzip.js';
@@ -179,7 +179,7 @@ class HttpServer implements HttpPlugin {
 
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > this.options.maxRequestSize) {
-      this.tooLarge(req, res);
+      this.tooLarge(req, res, `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)`);
       return;
     }
 
@@ -365,8 +365,8 @@ class HttpServer implements HttpPlugin {
     if (names.length > 0) this.log.warn({ headers: names }, 'response headers with invalid names or CR/LF/NUL in values were dropped');
   }
 
-  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    const text = `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)\n`;
+  private tooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
+    const text = message + '\n';
     res.shouldKeepAlive = false;
     lingerOnClose(req.socket);
     res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
@@ -378,8 +378,8 @@ class HttpServer implements HttpPlugin {
       res.destroy();
       return;
     }
-    if (err instanceof BodyTooLarge && req) {
-      if (!res.headersSent) this.tooLarge(req, res);
+    if ((err instanceof BodyTooLarge || err instanceof FormTooLarge) && req) {
+      if (!res.headersSent) this.tooLarge(req, res, err.message);
       else res.destroy();
       return;
     }

@@ -62,3 +62,29 @@ export function sendAndAbort(port: number, head: http.OutgoingHttpHeaders & { pa
     req.write(bytes, () => setImmediate(() => req.destroy()));
   });
 }
+
+/** tx and rx queue bytes of the IPv4 loopback TCP socket local:port → remote:port (from /proc/net/tcp). */
+export async function tcpQueues(localPort: number, remotePort: number): Promise<{ tx: number; rx: number } | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    if (f[1]!.endsWith(':' + hex(localPort)) && f[2]!.endsWith(':' + hex(remotePort))) {
+      const [tx, rx] = f[4]!.split(':').map((h) => parseInt(h, 16));
+      return { tx: tx!, rx: rx! };
+    }
+  }
+  return undefined;
+}
+
+/** Waits until the server (serverPort) has read everything the client (clientPort) sent so far. */
+export async function waitServerRead(serverPort: number, clientPort: number): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    const client = await tcpQueues(clientPort, serverPort);
+    const server = await tcpQueues(serverPort, clientPort);
+    if (client && server && client.tx === 0 && server.rx === 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('the server did not read what was sent');
+}

@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { multipart, request, sendAndAbort, waitEmpty } from './client.js';
+import net from 'node:net';
+import { multipart, request, sendAndAbort, waitEmpty, waitServerRead } from './client.js';
 import { startServerProcess, type ServerProcess } from './process.js';
 
 describe('HTTP server process: aborted uploads', () => {
@@ -41,5 +42,75 @@ describe('HTTP server process: aborted uploads', () => {
     assert.equal(JSON.parse(r.body.toString()).files.length, 2);
     assert.deepEqual(await waitEmpty(s.uploadsDir), []);
     assert.equal(s.exitCode(), undefined);
+  });
+});
+
+/** `k0=v0&k1=v1&…` of exactly `size` bytes: many keys, the slowest kind of form to parse. */
+function bigForm(size: number): Buffer {
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = 0; len < size - 40; i++) {
+    const p = `key${i}=value${i}`;
+    parts.push(p);
+    len += p.length + 1;
+  }
+  const text = parts.join('&');
+  return Buffer.from(text + '&pad=' + 'x'.repeat(size - text.length - 5));
+}
+
+describe('HTTP server process: urlencoded forms', () => {
+  let s: ServerProcess;
+  before(async () => {
+    // One worker: whichever request reaches it first is answered first.
+    s = await startServerProcess(() => ({}), { numWorkers: 1 });
+  });
+  after(() => s.stop());
+
+  test('while a 10 MB form is being parsed, another client is answered first', async () => {
+    const form = bigForm(10 * 1024 * 1024 - 16);
+    const order: string[] = [];
+    const socket = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const big = new Promise<string>((resolve, reject) => {
+      let out = '';
+      socket.on('data', (d: Buffer) => {
+        out += d.toString('latin1');
+        if (/\r\n\r\n/.test(out) && !order.includes('big')) order.push('big');
+      });
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+    });
+    socket.write(
+      `POST /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n`,
+    );
+    // All but the last byte, read by the server; then the last byte: parsing starts once the server has read it.
+    socket.write(form.subarray(0, form.length - 1));
+    await waitServerRead(s.port, socket.localPort!);
+    socket.write(form.subarray(form.length - 1));
+    await waitServerRead(s.port, socket.localPort!);
+    const small = await request(s.port, '/pid');
+    order.push('small');
+    assert.equal(small.status, 200);
+    assert.match(await big, /^HTTP\/1\.1 200 /);
+    assert.deepEqual(order, ['small', 'big'], 'the small request waited for the whole form to be parsed');
+  });
+
+  test('an urlencoded form over 10 MB (Go net/http’s cap) is a 413 that says so, and PHP never sees it', async () => {
+    const before = JSON.parse((await request(s.port, '/pid')).body.toString()).served;
+    const form = bigForm(10 * 1024 * 1024 + 1);
+    const declared = await request(s.port, '/echo', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    assert.equal(declared.status, 413);
+    assert.match(declared.body.toString(), /form.*exceeds.*10485760 bytes/);
+    const chunked = await request(s.port, '/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+      body: form,
+    }).catch((err: NodeJS.ErrnoException) => ({ status: err.code, body: Buffer.alloc(0) }));
+    assert.equal(chunked.status, 413);
+    const { body, type } = multipart([{ name: 'field', data: 'y'.repeat(10 * 1024 * 1024 + 1) }]);
+    const mp = await request(s.port, '/echo', { method: 'POST', headers: { 'content-type': type }, body });
+    assert.equal(mp.status, 413);
+    assert.match(mp.body.toString(), /form fields exceed.*10485760 bytes/);
+    assert.equal(JSON.parse((await request(s.port, '/pid')).body.toString()).served, before + 1);
   });
 });

@@ -295,3 +295,30 @@ describe('middlewares and options', () => {
     assert.notEqual(o.uploads, HTTP_DEFAULTS.uploads);
   });
 });
+
+describe('large forms', () => {
+  test('the sliced parser and serializer give what parseUrlencoded and JSON.stringify give, for a form of many slices', async () => {
+    const { parseUrlencodedSliced, formToJson } = await import('../../src/http/forms.js');
+    const parts: string[] = [];
+    for (let i = 0; i < 30_000; i++) parts.push(`a[b${i % 500}][]=${i}`, `k${i}=%C3%A9+${i}`, `n[${i % 7}][x${i}]=v`);
+    parts.push('big=' + 'y'.repeat(100_000), 'k5=last');
+    const body = Buffer.from(parts.join('&'));
+    const tree = await parseUrlencodedSliced(body);
+    assert.deepEqual(tree, parseUrlencoded(body));
+    assert.equal((await formToJson(tree, body.length)).toString(), JSON.stringify(parseUrlencoded(body)));
+    assert.equal((await formToJson({}, 1e9)).toString(), '{}');
+  });
+
+  test('`__proto__` is an ordinary form key and never reaches Object.prototype', async () => {
+    const { parseUrlencodedSliced } = await import('../../src/http/forms.js');
+    const body = Buffer.from('__proto__[polluted]=1&a[__proto__][x]=2&constructor[prototype][y]=3');
+    for (const tree of [parseUrlencoded(body), await parseUrlencodedSliced(Buffer.concat([body, Buffer.from('&p=' + 'z'.repeat(40_000))]))]) {
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(({} as Record<string, unknown>).x, undefined);
+      assert.equal(({} as Record<string, unknown>).y, undefined);
+      const json = JSON.parse(JSON.stringify(tree));
+      assert.deepEqual(Object.keys(json).slice(0, 3), ['__proto__', 'a', 'constructor']);
+      assert.equal(JSON.stringify(tree).startsWith('{"__proto__":{"polluted":"1"},"a":{"__proto__":{"x":"2"}}'), true);
+    }
+  });
+});
