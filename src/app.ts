@@ -4,12 +4,13 @@
  */
 import path from 'node:path';
 import type { LoadedConfig } from './config/load.js';
+import { checkDirectories } from './config/paths.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/index.js';
 import type { PoolOptions, WorkerPool } from './pool/types.js';
 import { createPool } from './pool/pool.js';
 import { createHttpServer } from './http/server.js';
-import type { HttpOptions } from './http/options.js';
+import { httpOptionsWithDefaults, type HttpOptions } from './http/options.js';
 import { RR_VERSION, BURNER_VERSION } from './version.js';
 import { RpcServer } from './rpc/server.js';
 import { rpcMethods } from './rpc/methods.js';
@@ -67,7 +68,8 @@ export function poolOptions(config: Config, pool: NonNullable<Config['http']>['p
 
 export function httpOptions(http: NonNullable<Config['http']>, cwd: string): HttpOptions {
   const st = http.static;
-  return {
+  // Through httpOptionsWithDefaults: an option the HTTP plugin adds before the config has a key keeps its default.
+  return httpOptionsWithDefaults({
     address: http.address,
     internalErrorCode: http.internal_error_code,
     maxRequestSize: Math.round(http.max_request_size * 1024 * 1024),
@@ -92,7 +94,7 @@ export function httpOptions(http: NonNullable<Config['http']>, cwd: string): Htt
       : undefined,
     trustedSubnets: http.trusted_subnets,
     poolDebug: http.pool.debug,
-  };
+  });
 }
 
 export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = process.cwd()): Promise<App> {
@@ -106,10 +108,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   const checkers = new Map<string, StatusChecker>();
   const closers: Array<() => Promise<void> | void> = [];
   const metrics = config.metrics ? new Metrics() : undefined;
-  for (const key of ['user', 'group'] as const) {
-    if (config.server[key] !== undefined) log.warn(`server.${key} is not supported by Burner: workers run as the server's own user`);
-  }
-  if (config.http?.pool.dynamic_allocator) log.warn('http.pool.dynamic_allocator is not supported by Burner yet: the pool keeps num_workers');
+  checkDirectories(loaded, cwd);
   if (config.server.on_init) {
     const env = workerEnv(config, '');
     delete env.RR_MODE;

@@ -56,6 +56,7 @@ async function serve(opts: GlobalOptions): Promise<void> {
     app = await startApp(loaded, log);
   } catch (err) {
     log.flush();
+    if (err instanceof ConfigError) throw new CliError(err.message);
     throw new CliError(`failed to start: ${(err as Error).message}`);
   }
   const pidFile = path.resolve(PID_FILE);

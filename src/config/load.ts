@@ -5,10 +5,14 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { Document, isMap, isScalar, isPair, LineCounter, parseDocument, parse as parseYaml, visit, Scalar, YAMLMap } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, isPair, LineCounter, parseDocument, parse as parseYaml, Scalar, YAMLMap } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, FOREIGN_SECTIONS, UNSUPPORTED_KEYS, type Config } from './schema.js';
+import { configSchema, DURATION_KEYS, FOREIGN_SECTIONS, IGNORED_KEYS, UNSUPPORTED_KEYS, type Config } from './schema.js';
+import { expand, expandEnv } from './expand.js';
+import { formatDuration } from './duration.js';
+
+export { expandEnv };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -33,31 +37,18 @@ export interface LoadOptions {
 export interface LoadedConfig {
   file: string;
   config: Config;
-  /** The expanded, overridden document as plain data (for rpc.Config). */
+  /** The expanded, overridden document as plain data (for rpc.Config); literals typed as YAML reads them. */
   raw: Record<string, unknown>;
-  /** Non-fatal findings (sections of RoadRunner plugins Burner does not provide, ...). */
+  /** Non-fatal findings, each naming file:line:key (foreign sections, ignored keys, unset variables, ...). */
   warnings: string[];
+  /** `file:line` of a dotted key (or `-o key=value` when an override set it), for errors found after loading. */
+  locate(key: string): string;
 }
 
 interface Source {
   file: string;
   doc: Document.Parsed;
   lines: LineCounter;
-}
-
-const EXPANSION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-
-/** RoadRunner's expansion, including its quirk: a value containing `:-` expands only `${VAR:-default}` forms. */
-export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
-  if (!value.includes('$')) return value;
-  const defaultsOnly = value.includes(':-');
-  return value.replace(EXPANSION, (match, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare!;
-    if (defaultsOnly && fallback === undefined) return '';
-    const current = env[name];
-    if (fallback !== undefined) return current === undefined || current === '' ? fallback : current;
-    return current ?? '';
-  });
 }
 
 /** A minimal dotenv reader: KEY=VALUE lines, `#` comments, optional `export`, single or double quotes. */
@@ -90,7 +81,8 @@ function readSource(file: string): Source {
     throw new ConfigError(`${file}: cannot read config file: ${(err as Error).message}`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // failsafe: every scalar stays the text it was written as; the schema reads numbers and booleans per key.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, schema: 'failsafe' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
@@ -100,24 +92,61 @@ function readSource(file: string): Source {
   return { file, doc, lines };
 }
 
-/** Expand env vars in every string scalar; a plain (unquoted) scalar is re-typed after expansion, so `${N:-4}` is 4. */
-function expandDocument(doc: Document.Parsed, env: NodeJS.ProcessEnv): void {
-  visit(doc, {
-    Scalar(key, node) {
-      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
-      const expanded = expandEnv(node.value, env);
-      node.value = node.type === Scalar.PLAIN ? retype(expanded) : expanded;
-    },
-  });
+/**
+ * Expands env references in every scalar value (not keys), in place; reports unset names with their file:line:key.
+ * `expanded` collects the scalars that held a reference: they stay strings in `raw` as well.
+ */
+function expandDocument(src: Source, env: NodeJS.ProcessEnv, expanded: WeakSet<object>, warnings: string[]): void {
+  const walk = (node: unknown, keyPath: string[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) walk(pair.value, [...keyPath, isScalar(pair.key) ? String(pair.key.value) : '?']);
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...keyPath, String(i)]));
+    } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+      const { value, unset } = expand(node.value, env);
+      expanded.add(node);
+      if (unset.length > 0) {
+        const line = src.lines.linePos(node.range?.[0] ?? 0).line;
+        const names = unset.map((n) => `$${n}`).join(', ');
+        warnings.push(
+          `${src.file}:${line}: ${keyPath.join('.')}: ${names} ${unset.length > 1 ? 'are' : 'is'} not set in the environment and expands to nothing ` +
+            `(value: ${JSON.stringify(value)}); write $$ for a literal $, or \${NAME:-} for an intended empty value`,
+        );
+      }
+      node.value = value;
+    }
+  };
+  walk(src.doc.contents, []);
 }
 
-function retype(value: string): unknown {
-  if (value === '') return value;
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+/**
+ * Plain data from the document. `typed` false (for the schema): strings as written, an empty or `~` value absent.
+ * `typed` true (for rpc.Config): unexpanded plain literals typed as YAML's core schema reads them.
+ */
+function toData(node: unknown, doc: Document.Parsed, expanded: WeakSet<object>, typed: boolean): unknown {
+  if (isAlias(node)) return toData(node.resolve(doc), doc, expanded, typed);
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) out[isScalar(pair.key) ? String(pair.key.value) : String(pair.key)] = toData(pair.value, doc, expanded, typed);
+    return out;
+  }
+  if (isSeq(node)) return node.items.map((item) => toData(item, doc, expanded, typed));
+  if (isScalar(node)) {
+    if (node.type !== Scalar.PLAIN || expanded.has(node) || typeof node.value !== 'string') return node.value;
+    if (!typed) return NULLS.has(node.value) ? undefined : node.value;
+    return coreValue(node.value);
+  }
+  return node ?? undefined;
+}
+
+function coreValue(text: string): unknown {
   try {
-    const parsed: unknown = parseYaml(value);
-    return parsed === null || typeof parsed === 'object' ? value : parsed;
+    const parsed: unknown = parseYaml(text);
+    return typeof parsed === 'object' && parsed !== null ? text : parsed;
   } catch {
-    return value;
+    return text;
   }
 }
 
@@ -139,16 +168,21 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     }
   }
 
-  const main = readSource(file);
-  expandDocument(main.doc, env);
   const warnings: string[] = [];
+  const expanded = new WeakSet<object>();
+  const main = readSource(file);
+  expandDocument(main, env, expanded, warnings);
   /** Which source each top-level section came from, for error positions. */
   const sectionSource = new Map<string, Source>();
   const root = main.doc.contents as YAMLMap;
   for (const pair of root.items) if (isScalar(pair.key)) sectionSource.set(String(pair.key.value), main);
 
-  const version = main.doc.get('version');
-  if (version === undefined) throw new ConfigError(`${file}:1: version: missing; add version: "3" at the top`);
+  const versionNode = main.doc.get('version', true);
+  if (versionNode === undefined) throw new ConfigError(`${file}:1: version: missing; add version: "3" at the top`);
+  const version = isScalar(versionNode) ? versionNode.value : versionNode;
+  if (isScalar(versionNode) && versionNode.type === Scalar.PLAIN && typeof coreValue(String(version)) === 'number') {
+    throw new ConfigError(`${where(main, ['version'])}: version: version must be the string "3" (quote it: version: "3")`);
+  }
 
   const includes = main.doc.get('include');
   if (includes !== undefined) {
@@ -159,7 +193,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     for (const inc of list as string[]) {
       const incFile = path.resolve(options.workDir ?? path.dirname(file), inc);
       const src = readSource(incFile);
-      expandDocument(src.doc, env);
+      expandDocument(src, env, expanded, warnings);
       const incVersion = src.doc.get('version');
       if (String(incVersion) !== String(version)) {
         throw new ConfigError(`${incFile}:1: version: an included file must declare the same version as ${file} ("${String(version)}")`);
@@ -181,32 +215,78 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const key = spec.slice(0, eq).trim();
     const keyPath = key.split('.');
     if (keyPath.some((k) => k === '')) throw new ConfigError(`-o ${spec}: invalid key "${key}"`);
-    const value = retype(expandEnv(unquote(spec.slice(eq + 1).trim()), env));
-    main.doc.setIn(keyPath, value);
+    main.doc.setIn(keyPath, expandEnv(unquote(spec.slice(eq + 1).trim()), env));
     overridden.set(key, spec);
     if (!sectionSource.has(keyPath[0]!)) sectionSource.set(keyPath[0]!, main);
   }
 
-  const raw = main.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
-  for (const name of Object.keys(raw)) {
+  const locate = (key: string): string => {
+    const keyPath = key.split('.');
+    for (let i = keyPath.length; i > 0; i--) {
+      const spec = overridden.get(keyPath.slice(0, i).join('.'));
+      if (spec !== undefined) return `-o ${spec}`;
+    }
+    return where(sectionSource.get(keyPath[0] ?? '') ?? main, keyPath);
+  };
+
+  const data = toData(main.doc.contents, main.doc, expanded, false) as Record<string, unknown>;
+  const raw = toData(main.doc.contents, main.doc, expanded, true) as Record<string, unknown>;
+  for (const name of Object.keys(data)) {
     if (FOREIGN_SECTIONS.has(name)) {
-      warnings.push(`${where(sectionSource.get(name) ?? main, [name])}: ${name}: this RoadRunner plugin is not provided by Burner; the section is ignored`);
+      warnings.push(`${locate(name)}: ${name}: this RoadRunner plugin is not provided by Burner; the section is ignored`);
+      delete data[name];
       delete raw[name];
     }
   }
 
-  const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, main, sectionSource, overridden, result.error.issues.length));
-  return { file, config: result.data, raw, warnings };
+  const result = configSchema.safeParse(data);
+  if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, locate, result.error.issues.length));
+  warnings.push(...ignoredKeyWarnings(data, locate), ...bareDurationWarnings(data, locate));
+  return { file, config: result.data, raw, warnings, locate };
 }
 
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  main: Source,
-  sections: Map<string, Source>,
-  overridden: Map<string, string>,
-  count: number,
-): string {
+function valueAt(data: unknown, keyPath: string[]): unknown {
+  let node = data;
+  for (const key of keyPath) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Every present key matching an IGNORED_KEYS pattern (`*` = any one segment). */
+function ignoredKeyWarnings(data: Record<string, unknown>, locate: (key: string) => string): string[] {
+  const out: string[] = [];
+  const visit = (node: unknown, pattern: string[], done: string[], note: string): void => {
+    if (pattern.length === 0) {
+      if (node !== undefined) {
+        const key = done.join('.');
+        out.push(`${locate(key)}: ${key}: accepted for RoadRunner compatibility, not used by Burner (${note})`);
+      }
+      return;
+    }
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+    const [head, ...rest] = pattern;
+    const keys = head === '*' ? Object.keys(node) : [head!];
+    for (const k of keys) visit((node as Record<string, unknown>)[k], rest, [...done, k], note);
+  };
+  for (const [pattern, note] of IGNORED_KEYS) visit(data, pattern.split('.'), [], note);
+  return out;
+}
+
+/** A bare number at a duration key is nanoseconds; small ones are rejected by the schema, large ones are named here. */
+function bareDurationWarnings(data: Record<string, unknown>, locate: (key: string) => string): string[] {
+  const out: string[] = [];
+  for (const key of DURATION_KEYS) {
+    const value = valueAt(data, key.split('.'));
+    if (typeof value !== 'string' || !/^\s*\d+\s*$/.test(value) || Number(value) === 0) continue;
+    const readable = formatDuration(Number(value) / 1e6);
+    out.push(`${locate(key)}: ${key}: ${value.trim()} without a unit is read as nanoseconds (${readable}); write ${readable} to say so`);
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, locate: (key: string) => string, count: number): string {
   let keyPath = issue.path.map(String);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
@@ -219,12 +299,7 @@ function describeIssue(
   }
   const dotted = keyPath.join('.') || '(root)';
   const more = count > 1 ? ` (and ${count - 1} more problem${count > 2 ? 's' : ''})` : '';
-  for (let i = keyPath.length; i > 0; i--) {
-    const spec = overridden.get(keyPath.slice(0, i).join('.'));
-    if (spec !== undefined) return `-o ${spec}: ${dotted}: ${message}${more}`;
-  }
-  const source = sections.get(keyPath[0] ?? '') ?? main;
-  return `${where(source, keyPath)}: ${dotted}: ${message}${more}`;
+  return `${locate(keyPath.join('.'))}: ${dotted}: ${message}${more}`;
 }
 
 /** `file:line` of the deepest existing node on the path (the key itself when possible). */

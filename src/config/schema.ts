@@ -6,12 +6,51 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { tryParseAddress } from '../net/listen.js';
+
+/**
+ * The loader hands every value over as the text of the YAML scalar (env expansion never re-types it), so numbers and
+ * booleans are read here, where the key says what it is. Accepted: YAML 1.2 core numbers (`8`, `1.5`, `1e3`, `0x1F`,
+ * `0o17`) and booleans (`true`, `False`, ...), plus the `1`/`0`/`t`/`f` RoadRunner's weak decoding takes from env values.
+ */
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+function toNumber(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const s = value.trim();
+  if (NUMBER.test(s)) return Number(s);
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return Number.parseInt(s.slice(2), 16);
+  if (/^0o[0-7]+$/.test(s)) return Number.parseInt(s.slice(2), 8);
+  return value;
+}
+const TRUE = new Set(['true', 'True', 'TRUE', '1', 't', 'T']);
+const FALSE = new Set(['false', 'False', 'FALSE', '0', 'f', 'F']);
+function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (TRUE.has(value.trim())) return true;
+  if (FALSE.has(value.trim())) return false;
+  return value;
+}
+
+const num = <T extends z.ZodType<number>>(inner: T) => z.preprocess(toNumber, inner);
+const bool = () => z.preprocess(toBoolean, z.boolean());
+
+/** A duration written as a bare number below 1 ms is a forgotten unit (`exec_ttl: 30` is 30 ns in Go's reading). */
+const BARE_NS_LIMIT = 1_000_000;
 
 const duration = (fallback: string) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((value, ctx) => {
+      const bare = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+      if (bare !== undefined && bare !== 0 && bare < BARE_NS_LIMIT) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `${bare} without a unit is ${bare} ns (a bare number is nanoseconds, as in RoadRunner); write the unit, e.g. ${bare}s or ${bare}ms`,
+          input: value,
+        });
+        return z.NEVER;
+      }
       try {
         return parseDuration(value);
       } catch (err) {
@@ -20,7 +59,7 @@ const duration = (fallback: string) =>
       }
     });
 
-const nonNegativeInt = (fallback: number) => z.number().int().min(0).default(fallback);
+const nonNegativeInt = (fallback: number) => num(z.number().int().min(0)).default(fallback);
 
 /** A command is a string split on single spaces (no shell), or an argv list. */
 const command = z
@@ -29,15 +68,19 @@ const command = z
 
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
-const listenAddress = z
-  .string()
-  .refine((v) => v.includes(':'), { message: 'must be host:port (for example 127.0.0.1:8080)' });
+/** Checked with the same parser the listeners use, so a bad port fails here with its file:line:key. */
+const address = (unix: boolean) =>
+  z.string().superRefine((v, ctx) => {
+    const parsed = tryParseAddress(v, { unix });
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  });
+const listenAddress = address(false);
 
 const supervisor = z.strictObject({
   watch_tick: duration('5s'),
   ttl: duration('0s'),
   idle_ttl: duration('0s'),
-  max_worker_memory: z.number().min(0).default(0),
+  max_worker_memory: num(z.number().min(0)).default(0),
   exec_ttl: duration('0s'),
 });
 
@@ -50,7 +93,7 @@ const pool = z.strictObject({
   reset_timeout: duration('60s'),
   destroy_timeout: duration('60s'),
   stream_timeout: duration('60s'),
-  debug: z.boolean().default(false),
+  debug: bool().default(false),
   supervisor: supervisor.optional(),
   dynamic_allocator: z
     .strictObject({
@@ -65,10 +108,10 @@ const extensionList = z.array(z.string()).default([]).transform((list) => list.m
 
 const http = z.strictObject({
   address: listenAddress,
-  internal_error_code: z.number().int().min(400).max(599).default(500),
-  max_request_size: z.number().min(0).default(1000).transform((mb) => (mb === 0 ? 1000 : mb)),
-  raw_body: z.boolean().default(false),
-  access_logs: z.boolean().default(false),
+  internal_error_code: num(z.number().int().min(400).max(599)).default(500),
+  max_request_size: num(z.number().min(0)).default(1000).transform((mb) => (mb === 0 ? 1000 : mb)),
+  raw_body: bool().default(false),
+  access_logs: bool().default(false),
   /** Burner extension: the codec of the request context sent to workers. */
   codec: z.enum(['json', 'proto']).default('json'),
   middleware: z.array(z.string()).default([]),
@@ -90,11 +133,11 @@ const http = z.strictObject({
           allowed_origin_regex: z.string().optional(),
           allowed_headers: z.string().optional(),
           allowed_methods: z.string().optional(),
-          allow_credentials: z.boolean().optional(),
+          allow_credentials: bool().optional(),
           exposed_headers: z.string().optional(),
-          max_age: z.number().int().optional(),
-          options_success_status: z.number().int().optional(),
-          debug: z.boolean().optional(),
+          max_age: num(z.number().int()).optional(),
+          options_success_status: num(z.number().int()).optional(),
+          debug: bool().optional(),
         })
         .optional(),
     })
@@ -104,8 +147,8 @@ const http = z.strictObject({
       dir: z.string().default('.'),
       forbid: extensionList,
       allow: extensionList,
-      calculate_etag: z.boolean().default(false),
-      weak: z.boolean().default(false),
+      calculate_etag: bool().default(false),
+      weak: bool().default(false),
       request: z.record(z.string(), z.string()).optional(),
       response: z.record(z.string(), z.string()).optional(),
     })
@@ -127,10 +170,10 @@ const logs = logChannel.extend({
   file_logger_options: z
     .strictObject({
       log_output: z.string().optional(),
-      max_size: z.number().optional(),
-      max_age: z.number().optional(),
-      max_backups: z.number().optional(),
-      compress: z.boolean().optional(),
+      max_size: num(z.number()).optional(),
+      max_age: num(z.number()).optional(),
+      max_backups: num(z.number()).optional(),
+      compress: bool().optional(),
     })
     .optional(),
 });
@@ -138,7 +181,7 @@ const logs = logChannel.extend({
 export const configSchema = z.strictObject({
   version: z.literal('3', { message: 'version must be the string "3" (quote it: version: "3")' }),
   include: z.array(z.string()).optional(),
-  rpc: z.strictObject({ listen: z.string().default('tcp://127.0.0.1:6001') }).optional(),
+  rpc: z.strictObject({ listen: address(true).default('tcp://127.0.0.1:6001') }).optional(),
   server: z.strictObject({
     command,
     user: z.string().optional(),
@@ -147,7 +190,7 @@ export const configSchema = z.strictObject({
     relay: z
       .string()
       .default('pipes')
-      .refine((v) => v === 'pipes' || v.startsWith('tcp://') || v.startsWith('unix://'), {
+      .refine((v) => v === 'pipes' || ((v.startsWith('tcp://') || v.startsWith('unix://')) && typeof tryParseAddress(v, { unix: true }) !== 'string'), {
         message: 'must be "pipes", "tcp://host:port" or "unix:///path/to.sock"',
       }),
     relay_timeout: duration('60s'),
@@ -157,7 +200,7 @@ export const configSchema = z.strictObject({
         exec_timeout: duration('1m'),
         env: stringMap.optional(),
         user: z.string().optional(),
-        exit_on_error: z.boolean().default(false),
+        exit_on_error: bool().default(false),
       })
       .optional(),
   }),
@@ -166,8 +209,10 @@ export const configSchema = z.strictObject({
   status: z
     .strictObject({
       address: listenAddress,
-      unavailable_status_code: z.number().int().default(503),
-      check_timeout: z.number().int().min(1).default(60),
+      unavailable_status_code: num(z.number().int()).default(503),
+      check_timeout: num(z.number().int().min(1)).default(60),
+      /** Burner: on SIGTERM, how long /health answers 503 before the listeners stop (load balancers move away first). */
+      drain_delay: duration('0s'),
     })
     .optional(),
   metrics: z
@@ -185,7 +230,7 @@ export const configSchema = z.strictObject({
           z.string(),
           z.strictObject({
             dirs: z.array(z.string()).default(['.']),
-            recursive: z.boolean().default(true),
+            recursive: bool().default(true),
             ignore: z.array(z.string()).default([]),
             patterns: z.array(z.string()).default([]),
           }),
@@ -197,8 +242,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       grace_period: duration('30s'),
       log_level: z.string().optional(),
-      print_graph: z.boolean().optional(),
-      watchdog_sec: z.number().optional(),
+      print_graph: bool().optional(),
+      watchdog_sec: num(z.number()).optional(),
     })
     .optional(),
 });
@@ -220,4 +265,48 @@ export const UNSUPPORTED_KEYS = new Map([
   ['http.http2', 'HTTP/2 is not supported yet'],
   ['http.http3', 'HTTP/3 is not supported'],
   ['http.fcgi', 'the FastCGI listener is not supported'],
+]);
+
+/** Every duration key, for the startup warning about bare numbers read as nanoseconds. */
+export const DURATION_KEYS = [
+  'server.relay_timeout',
+  'server.on_init.exec_timeout',
+  'http.pool.allocate_timeout',
+  'http.pool.reset_timeout',
+  'http.pool.destroy_timeout',
+  'http.pool.stream_timeout',
+  'http.pool.supervisor.watch_tick',
+  'http.pool.supervisor.ttl',
+  'http.pool.supervisor.idle_ttl',
+  'http.pool.supervisor.exec_ttl',
+  'http.pool.dynamic_allocator.idle_timeout',
+  'status.drain_delay',
+  'reload.interval',
+  'endure.grace_period',
+];
+
+/**
+ * RoadRunner keys Burner accepts (so an RR config loads) but does not act on: each one found gives a startup warning
+ * naming file:line:key. `*` stands for one key segment. Remove a row when its key gets implemented.
+ */
+export const IGNORED_KEYS = new Map<string, string>([
+  ['server.user', "workers run as the server's own user"],
+  ['server.group', "workers run as the server's own group"],
+  ['server.relay_timeout', 'workers get pool.allocate_timeout to connect to a tcp/unix relay'],
+  ['server.on_init.user', "on_init runs as the server's own user"],
+  ['http.pool.dynamic_allocator', 'the pool keeps num_workers'],
+  ['http.static.request', 'request headers are not added for static files'],
+  ['http.headers.cors.debug', 'no CORS debug log'],
+  ['status.check_timeout', 'plugin checks answer from memory and do not time out'],
+  ['metrics.collect', 'custom application metrics are not supported'],
+  ['logs.err_output', 'every log line goes to logs.output'],
+  ['logs.line_ending', 'lines end with \\n'],
+  ['logs.file_logger_options', 'no built-in log rotation: point logs.output at a file and rotate it with logrotate (copytruncate)'],
+  ['logs.channels.*.output', 'channels share logs.output'],
+  ['logs.channels.*.err_output', 'channels share logs.output'],
+  ['logs.channels.*.encoding', 'channels share logs.encoding'],
+  ['logs.channels.*.line_ending', 'lines end with \\n'],
+  ['endure.log_level', 'use logs.level'],
+  ['endure.print_graph', 'there is no plugin graph to print'],
+  ['endure.watchdog_sec', 'no systemd watchdog'],
 ]);

@@ -1,6 +1,8 @@
 /**
  * Logging with pino. `logs.encoding` decides the format; without it, readable lines go to a terminal and JSON lines
- * anywhere else (files, pipes, log collectors). `logs.mode: off|none` silences everything.
+ * anywhere else (files, pipes, log collectors). `logs.mode: off|none` silences everything. `logs.channels.<name>`
+ * sets the level (or `mode: off`) of one channel, i.e. of the child loggers bound to `{ logger: name }` (http,
+ * server, rpc, reload, ...); channels share the root's output and encoding.
  */
 import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -71,7 +73,15 @@ export function createLogger(logs: Config['logs'] | undefined, options: LoggerOp
   else if (output === 'stdout') target = process.stdout;
   else target = createWriteStream(output, { flags: 'a' });
   const encoding = logs?.encoding ?? (mode === 'raw' ? 'console' : target.isTTY ? 'console' : 'json');
-  const base = { base: undefined, level, timestamp: pino.stdTimeFunctions.epochTime };
+  const channels = logs?.channels ?? {};
+  const onChild = (child: Logger): void => {
+    const name = (child.bindings() as { logger?: unknown }).logger;
+    const channel = typeof name === 'string' ? channels[name] : undefined;
+    if (!channel || level === 'silent') return;
+    if (channel.mode === 'off' || channel.mode === 'none') child.level = 'silent';
+    else if (channel.level) child.level = mapLevel(channel.level);
+  };
+  const base = { base: undefined, level, timestamp: pino.stdTimeFunctions.epochTime, onChild };
   if (encoding === 'console') return pino(base, new ConsoleFormatter(target, Boolean(target.isTTY)));
   if (target === process.stderr) return pino(base, pino.destination({ dest: 2, sync: false }));
   if (target === process.stdout) return pino(base, pino.destination({ dest: 1, sync: false }));

@@ -14,28 +14,35 @@ export class AddressError extends Error {
 
 /** Parses `address`; `key` names the config key in the error (e.g. `http.address`). */
 export function parseAddress(address: string, key: string, options: { unix?: boolean } = {}): ListenAddress {
-  const fail = (why: string): never => {
+  const parsed = tryParseAddress(address, options);
+  if (typeof parsed === 'string') throw new AddressError(`${key}: ${parsed}`);
+  return parsed;
+}
+
+/** The parsed address, or why it is not one (for validators that place the key themselves). */
+export function tryParseAddress(address: string, options: { unix?: boolean } = {}): ListenAddress | string {
+  const fail = (why: string): string => {
     const forms = options.unix ? 'host:port, tcp://host:port or unix:///path' : 'host:port';
-    throw new AddressError(`${key}: ${why} in ${JSON.stringify(address)} (expected ${forms})`);
+    return `${why} in ${JSON.stringify(address)} (expected ${forms})`;
   };
   if (address.startsWith('unix://')) {
-    if (!options.unix) fail('a unix socket is not allowed here');
+    if (!options.unix) return fail('a unix socket is not allowed here');
     const path = address.slice('unix://'.length);
-    if (path === '') fail('empty socket path');
+    if (path === '') return fail('empty socket path');
     return { kind: 'unix', path };
   }
   const rest = address.startsWith('tcp://') ? address.slice('tcp://'.length) : address;
   const i = rest.lastIndexOf(':');
-  if (i < 0) fail('no port');
+  if (i < 0) return fail('no port');
   const portText = rest.slice(i + 1);
   const port = Number(portText);
-  if (!/^\d{1,5}$/.test(portText) || port > 65535) fail(`port ${JSON.stringify(portText)} is not a number from 0 to 65535`);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) return fail(`port ${JSON.stringify(portText)} is not a number from 0 to 65535`);
   let host = rest.slice(0, i);
   if (host.startsWith('[')) {
-    if (!host.endsWith(']')) fail('unclosed [');
+    if (!host.endsWith(']')) return fail('unclosed [');
     host = host.slice(1, -1);
   } else if (host.includes(':')) {
-    fail('an IPv6 host needs brackets');
+    return fail('an IPv6 host needs brackets');
   }
   return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
 }

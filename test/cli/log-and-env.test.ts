@@ -67,3 +67,17 @@ test('workers get RR_RELAY, RR_RPC, RR_VERSION, RR_MODE and upper-cased server.e
   assert.equal(noRpc.RR_RPC, undefined, 'RR_RPC only with an rpc section');
   assert.equal(noRpc.RR_RELAY, 'pipes');
 });
+
+test('logs.channels sets the level of one channel; mode off silences it; the others keep the root level', async () => {
+  const s = sink(false);
+  const log = createLogger({ level: 'warn', encoding: 'console', channels: { http: { level: 'debug' }, rpc: { mode: 'off' } } }, { stream: s });
+  log.child({ logger: 'http' }).debug('http detail');
+  log.child({ logger: 'rpc' }).error('rpc failure');
+  log.child({ logger: 'server' }).info('server info');
+  log.child({ logger: 'server' }).warn('server warning');
+  await flush();
+  assert.match(s.text(), /DEBUG http http detail/);
+  assert.doesNotMatch(s.text(), /rpc failure/);
+  assert.doesNotMatch(s.text(), /server info/);
+  assert.match(s.text(), /WARN  server server warning/);
+});

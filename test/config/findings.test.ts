@@ -1,0 +1,127 @@
+/** Config mistakes of issue 14 #9 and keys Burner accepts but ignores (issue 12): each named with file:line:key. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { checkDirectories } from '../../src/config/paths.js';
+
+function inDir<T>(text: string, fn: (file: string, dir: string) => T): T {
+  const dir = mkdtempSync(path.join(tmpdir(), 'burner-findings-'));
+  try {
+    const file = path.join(dir, '.rr.yaml');
+    writeFileSync(file, text);
+    return fn(file, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected an error');
+}
+
+const BASE = `version: "3"
+server:
+  command: "php w.php"
+http:
+  address: 127.0.0.1:8080
+`;
+
+test('a port out of range or not a number fails with file:line:key', () => {
+  for (const [address, why] of [
+    ['127.0.0.1:99999', 'port "99999" is not a number from 0 to 65535'],
+    [':abc', 'port "abc" is not a number from 0 to 65535'],
+  ]) {
+    inDir(BASE.replace('127.0.0.1:8080', address), (file) => {
+      assert.equal(errorOf(() => loadConfig({ file, env: {} })), `${file}:5: http.address: ${why} in "${address}" (expected host:port)`);
+    });
+  }
+  inDir(`${BASE}status:\n  address: localhost:70000\n`, (file) => {
+    assert.match(errorOf(() => loadConfig({ file, env: {} })), new RegExp(`^${file}:7: status\\.address: port "70000"`));
+  });
+  inDir(`${BASE}rpc:\n  listen: tcp://127.0.0.1:x\n`, (file) => {
+    assert.match(errorOf(() => loadConfig({ file, env: {} })), new RegExp(`^${file}:7: rpc\\.listen: port "x".*unix:///path`));
+  });
+  inDir(BASE, (file) => {
+    assert.equal(errorOf(() => loadConfig({ file, env: {}, overrides: ['http.address=:99999'] })).split(': ')[0], '-o http.address=:99999');
+  });
+});
+
+test('a bare-number duration under 1 ms is rejected with file:line:key; a large one is a warning', () => {
+  inDir(`${BASE}  pool:\n    supervisor:\n      exec_ttl: 30\n`, (file) => {
+    assert.equal(
+      errorOf(() => loadConfig({ file, env: {} })),
+      `${file}:8: http.pool.supervisor.exec_ttl: 30 without a unit is 30 ns (a bare number is nanoseconds, as in RoadRunner); write the unit, e.g. 30s or 30ms`,
+    );
+  });
+  inDir(`${BASE}  pool:\n    allocate_timeout: 60000000000\n    destroy_timeout: 0\n`, (file) => {
+    const r = loadConfig({ file, env: {} });
+    assert.equal(r.config.http!.pool.allocate_timeout, 60_000);
+    assert.equal(r.config.http!.pool.destroy_timeout, 0);
+    assert.deepEqual(r.warnings, [`${file}:7: http.pool.allocate_timeout: 60000000000 without a unit is read as nanoseconds (1m); write 1m to say so`]);
+  });
+});
+
+test('keys accepted for RoadRunner compatibility but not used are each a warning with file:line:key', () => {
+  const text = `${BASE}  static:
+    dir: .
+    request:
+      x-a: b
+status:
+  address: 127.0.0.1:0
+  check_timeout: 10
+logs:
+  level: info
+  channels:
+    http:
+      level: debug
+      output: http.log
+endure:
+  grace_period: 5s
+  print_graph: true
+`;
+  inDir(text.replace('  command: "php w.php"\n', '  command: "php w.php"\n  relay_timeout: 20s\n'), (file) => {
+    const r = loadConfig({ file, env: {} });
+    const found = r.warnings.map((w) => w.replace(`${file}:`, ''));
+    assert.deepEqual(found.sort(), [
+      '22: endure.print_graph: accepted for RoadRunner compatibility, not used by Burner (there is no plugin graph to print)',
+      '19: logs.channels.http.output: accepted for RoadRunner compatibility, not used by Burner (channels share logs.output)',
+      '13: status.check_timeout: accepted for RoadRunner compatibility, not used by Burner (plugin checks answer from memory and do not time out)',
+      '4: server.relay_timeout: accepted for RoadRunner compatibility, not used by Burner (workers get pool.allocate_timeout to connect to a tcp/unix relay)',
+      '9: http.static.request: accepted for RoadRunner compatibility, not used by Burner (request headers are not added for static files)',
+    ].sort());
+    assert.equal(r.config.endure!.grace_period, 5000);
+  });
+});
+
+test('status.drain_delay is a duration, 0s by default', () => {
+  inDir(`${BASE}status:\n  address: 127.0.0.1:0\n`, (file) => assert.equal(loadConfig({ file, env: {} }).config.status!.drain_delay, 0));
+  inDir(`${BASE}status:\n  address: 127.0.0.1:0\n  drain_delay: 5s\n`, (file) => assert.equal(loadConfig({ file, env: {} }).config.status!.drain_delay, 5000));
+});
+
+test('a missing http.static.dir or http.uploads.dir fails at startup with file:line:key', () => {
+  inDir(`${BASE}  static:\n    dir: public\n  uploads:\n    dir: var/uploads\n`, (file, dir) => {
+    const loaded = loadConfig({ file, env: {} });
+    assert.equal(
+      errorOf(() => checkDirectories(loaded, dir)),
+      `${file}:7: http.static.dir: ${path.join(dir, 'public')} does not exist (static files are served from it)`,
+    );
+    mkdirSync(path.join(dir, 'public'));
+    assert.match(errorOf(() => checkDirectories(loaded, dir)), new RegExp(`^${file}:9: http\\.uploads\\.dir: .*var/uploads does not exist`));
+    mkdirSync(path.join(dir, 'var'));
+    writeFileSync(path.join(dir, 'var/uploads'), '');
+    assert.match(errorOf(() => checkDirectories(loaded, dir)), /uploads is not a directory/);
+    rmSync(path.join(dir, 'var/uploads'));
+    mkdirSync(path.join(dir, 'var/uploads'));
+    checkDirectories(loaded, dir);
+  });
+  inDir(BASE, (file, dir) => checkDirectories(loadConfig({ file, env: {} }), dir));
+});
