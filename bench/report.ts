@@ -250,7 +250,7 @@ export function renderReport(r: Report): string {
   if (page) {
     out.push(`- Realistic page (\`GET /bench/page\`, \`bench/apps/ci4-page/\`, CI ${ciVersionOf(page, r)}): CodeIgniter's RedisHandler session ` +
       '(the app\'s `Config/Session.php`; a visit counter read and written on every request), two SELECTs through the query builder on MariaDB ' +
-      '(8 categories; 20 of 60 products of one category, `ORDER BY price`), a ~10 KB view. MariaDB and Redis are Debian\'s, started by the bench ' +
+      '(8 categories; 16 of 60 products of one category, `ORDER BY price`), a ~10 KB view. MariaDB and Redis are Debian\'s, started by the bench ' +
       'on free loopback ports with data in temp dirs (`test/support/services.ts`), shared by both sides and stopped at the end; their CPU is counted ' +
       'in their own columns. The DB connection is CI\'s shared instance: Burner\'s workers keep it, FPM opens one per request (no `pConnect`). ' +
       `Sessions: ${page.sessions ?? 'several'} sessions opened before the rounds (${page.sessions ? f0(page.sessions / s.connections) : 'a few'} per wrk connection), ` +

@@ -36,7 +36,7 @@ class BenchPage extends Controller
             ->where('category_id', $category)
             ->where('stock >', 0)
             ->orderBy('price', 'DESC')
-            ->limit(20)
+            ->limit(16)
             ->get()
             ->getResultArray();
 

@@ -68,7 +68,7 @@ foreach ($categories as $c) {
                 <td><a href="/product/<?= (int) $p['id'] ?>"><?= esc($p['name']) ?></a></td>
                 <td class="price">€ <?= number_format((float) $p['price'], 2) ?></td>
                 <td class="stock"><span class="badge<?= (int) $p['stock'] < 10 ? ' low' : '' ?>"><?= (int) $p['stock'] ?></span></td>
-                <td><form method="post" action="/cart/add"><input type="hidden" name="id" value="<?= (int) $p['id'] ?>"><button type="submit">Add</button></form></td>
+                <td><a href="/cart/add/<?= (int) $p['id'] ?>">Add</a></td>
             </tr>
             <?php endforeach ?>
             </tbody>
@@ -82,10 +82,6 @@ foreach ($categories as $c) {
         <section>
             <h2>Returns</h2>
             <p>Unused items can be returned within 30 days in their original packaging. Cut-to-size goods and opened consumables cannot be returned.</p>
-        </section>
-        <section>
-            <h2>Trade accounts</h2>
-            <p>Workshops and schools can open a trade account with 30-day invoices and volume prices. Ask our sales team for an offer.</p>
         </section>
     </aside>
 </main>
