@@ -1,19 +1,40 @@
 /** The CodeIgniter 4 test apps (scripts/ci4-app.sh) and Burner servers running them, for the ci4 end-to-end tests. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, freePort, serve, type Served } from '../e2e/harness.js';
 
 export { ROOT, freePort };
 
-/** Creates (or reuses) a CI 4.1.3 app under tmp/ with burner/burner required and the test fixtures copied in. */
-export function ciApp(name: string, options: { fixtures?: boolean; burner?: boolean } = {}): string {
+/** The CodeIgniter releases the bridge is tested on: 4.1.3 from npm, the others from ../shared/ci4. */
+export const VERSIONS = ['4.1.3', '4.4.8', '4.6.5', '4.7.2'] as const;
+export type Version = (typeof VERSIONS)[number];
+
+/** Where scripts/ci4-app.sh finds the framework tarballs (CI has ../shared next to the repository). */
+export const SHARED_CI4 = path.join(ROOT, '..', 'shared', 'ci4');
+
+/** Why a version cannot be tested here (its tarball is absent), or false when it can. Use as a describe's `skip`. */
+export function unavailable(version: Version): string | false {
+  if (version === '4.1.3') return false;
+  const tarball = path.join(SHARED_CI4, `codeigniter4-framework-${version}.tar.gz`);
+  return existsSync(tarball) ? false : `CodeIgniter ${version}: tarball absent (${tarball})`;
+}
+
+/** Exit code of scripts/ci4-app.sh when the version's tarball is absent. */
+export const TARBALL_ABSENT = 3;
+
+/**
+ * Creates (or reuses) a CI4 app under tmp/ with burner/burner required and the test fixtures copied in. An app
+ * directory holds one version: name it per version.
+ */
+export function ciApp(name: string, options: { fixtures?: boolean; burner?: boolean; version?: Version } = {}): string {
   const target = path.isAbsolute(name) ? name : path.join(ROOT, 'tmp', name);
-  const args = [path.join(ROOT, 'scripts/ci4-app.sh'), target];
+  const args = [path.join(ROOT, 'scripts/ci4-app.sh'), target, '--version', options.version ?? '4.1.3'];
   if (options.fixtures ?? true) args.push('--fixtures');
   if (options.burner === false) args.push('--no-burner');
   const res = spawnSync('bash', args, { encoding: 'utf8', timeout: 180_000 });
-  if (res.status !== 0) throw new Error(`scripts/ci4-app.sh failed:\n${res.stdout}\n${res.stderr}`);
+  if (res.status !== 0) throw new Error(`scripts/ci4-app.sh failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   return target;
 }
 

@@ -27,15 +27,21 @@ final class DebugToolbar
         $config = config('Toolbar');
 
         if ($wantsLoader) {
+            // CI 4.1-4.3 ship the loader as a PHP view; 4.4+ as plain JS with a {url} placeholder.
+            $view = $config->viewsPath . 'toolbarloader.js.php';
+            $plain = ! is_file($view);
             $level = ob_get_level();
             ob_start();
             try {
-                include $config->viewsPath . 'toolbarloader.js.php';
+                include $plain ? $config->viewsPath . 'toolbarloader.js' : $view;
             } finally {
                 $body = '';
                 while (ob_get_level() > $level) {
                     $body = ob_get_clean() . $body;
                 }
+            }
+            if ($plain) {
+                $body = str_replace('{url}', rtrim(site_url(), '/'), $body);
             }
 
             return $response->setHeader('Content-Type', 'application/javascript')->setBody($body);

@@ -36,6 +36,19 @@ final class Reply
         $this->headers[$name] = [$value];
     }
 
+    /** Adds a value in front of the header's others (PHP sends a session's cache headers before the app's). */
+    public function prependHeader(string $name, string $value): void
+    {
+        foreach ($this->headers as $existing => $_) {
+            if (strcasecmp($existing, $name) === 0) {
+                array_unshift($this->headers[$existing], $value);
+
+                return;
+            }
+        }
+        $this->headers = [$name => [$value]] + $this->headers;
+    }
+
     public function header(string $name): ?string
     {
         foreach ($this->headers as $existing => $values) {

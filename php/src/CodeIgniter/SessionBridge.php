@@ -41,6 +41,7 @@ final class SessionBridge
             $id = (string) session_id();
             $name = session_name() ?: $this->cookieName;
             session_write_close();
+            self::cacheLimiterHeaders($reply);
             if ($id !== '' && $id !== $this->requestId && ! self::hasCookie($reply, $name)) {
                 $reply->addHeader('Set-Cookie', self::cookieLine($name, $id));
             }
@@ -48,6 +49,32 @@ final class SessionBridge
         unset($_SESSION);
         session_id('');
         $this->requestId = '';
+    }
+
+    /**
+     * The headers session_start() sends under a web SAPI for session.cache_limiter (none from the CLI SAPI), ahead
+     * of the app's own. PHP's private/public limiters also send Last-Modified (the script's mtime): not reproduced.
+     */
+    private static function cacheLimiterHeaders(Reply $reply): void
+    {
+        $maxAge = 60 * (int) session_cache_expire();
+        $headers = match (session_cache_limiter()) {
+            'nocache' => [
+                'Expires' => 'Thu, 19 Nov 1981 08:52:00 GMT',
+                'Cache-Control' => 'no-store, no-cache, must-revalidate',
+                'Pragma' => 'no-cache',
+            ],
+            'private' => ['Expires' => 'Thu, 19 Nov 1981 08:52:00 GMT', 'Cache-Control' => 'private, max-age=' . $maxAge],
+            'private_no_expire' => ['Cache-Control' => 'private, max-age=' . $maxAge],
+            'public' => [
+                'Expires' => gmdate('D, d M Y H:i:s', time() + $maxAge) . ' GMT',
+                'Cache-Control' => 'public, max-age=' . $maxAge,
+            ],
+            default => [],
+        };
+        foreach (array_reverse($headers, true) as $name => $value) {
+            $reply->prependHeader($name, $value);
+        }
     }
 
     private static function hasCookie(Reply $reply, string $name): bool

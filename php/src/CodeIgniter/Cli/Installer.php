@@ -306,7 +306,7 @@ final class Installer
      */
     private function run(string $command, string $cwd): array
     {
-        $this->say('$ ' . $command . ($cwd !== $this->rootPath ? '   (in ' . $this->relative(rtrim($cwd, '/') . '/') . ')' : ''));
+        $this->say('$ ' . str_replace($this->rootPath, '', $command) . ($cwd !== $this->rootPath ? '   (in ' . $this->relative(rtrim($cwd, '/') . '/') . ')' : ''));
         $proc = proc_open($command . ' 2>&1', [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w']], $pipes, $cwd);
         if (! is_resource($proc)) {
             return [-1, 'could not start the command'];
