@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/index.js';
+import { splitLines } from './pool/output.js';
 
 type OnInit = NonNullable<Config['server']['on_init']>;
 
@@ -23,11 +24,13 @@ export async function runOnInit(onInit: OnInit, baseEnv: Record<string, string>,
       }
       resolve({ code: null, error: `did not finish within exec_timeout (${onInit.exec_timeout} ms)` });
     }, onInit.exec_timeout);
-    const logLines = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') log.info({ command: onInit.command.join(' ') }, line);
+    const command = onInit.command.join(' ');
+    const logLine = (line: string): void => {
+      if (line.trim() !== '') log.info({ command }, line);
     };
-    child.stdout.on('data', logLines);
-    child.stderr.on('data', logLines);
+    // spawn() failing for lack of descriptors gives no stdio; 'error' reports it.
+    if (child.stdout) splitLines(child.stdout, logLine);
+    if (child.stderr) splitLines(child.stderr, logLine);
     child.once('error', (err) => {
       clearTimeout(timer);
       resolve({ code: null, error: err.message });

@@ -3,8 +3,9 @@
  * max_worker_memory. Idle workers go at once; busy ones are marked and retired after their current request (soft).
  * exec_ttl is not part of the tick: it is a per-exec timer in the worker process.
  */
-import { WorkerState, type Log, type SupervisorOptions } from './types.js';
-import type { WorkerProcess } from './process.js';
+import { WorkerState, type RetireReason } from './state.js';
+import type { Log, SupervisorOptions } from './types.js';
+import type { WorkerProcess } from './worker.js';
 
 const MiB = 1024 * 1024;
 
@@ -12,7 +13,7 @@ export interface Supervised {
   /** Workers the pool owns (ready or working). */
   supervisedWorkers(): Iterable<WorkerProcess>;
   /** Retire a worker now (it is idle) or after its current request (it is busy). */
-  retireWorker(w: WorkerProcess, reason: WorkerState): void;
+  retireWorker(w: WorkerProcess, reason: RetireReason): void;
 }
 
 export class Supervisor {
@@ -45,7 +46,7 @@ export class Supervisor {
       const { ttl, idleTtl, maxWorkerMemory } = this.opts;
       const checks: Promise<void>[] = [];
       for (const w of this.pool.supervisedWorkers()) {
-        if (w.retireAs !== 0 || (w.state !== WorkerState.Ready && w.state !== WorkerState.Working)) continue;
+        if (w.retiring || (w.state !== WorkerState.Ready && w.state !== WorkerState.Working)) continue;
         if (ttl > 0 && now - w.createdAt >= ttl) {
           this.retire(w, WorkerState.TTLReached, `ttl (${ttl} ms) reached`);
           continue;
@@ -57,7 +58,7 @@ export class Supervisor {
         if (maxWorkerMemory > 0) {
           checks.push(
             w.rss().then((rss) => {
-              if (rss >= maxWorkerMemory * MiB && w.retireAs === 0 && (w.state === WorkerState.Ready || w.state === WorkerState.Working)) {
+              if (rss >= maxWorkerMemory * MiB && !w.retiring && (w.state === WorkerState.Ready || w.state === WorkerState.Working)) {
                 this.retire(w, WorkerState.MaxMemoryReached, `max_worker_memory (${maxWorkerMemory} MB) reached: RSS ${(rss / MiB).toFixed(1)} MB`);
               }
             }),
@@ -70,7 +71,7 @@ export class Supervisor {
     }
   }
 
-  private retire(w: WorkerProcess, state: WorkerState, why: string): void {
+  private retire(w: WorkerProcess, state: RetireReason, why: string): void {
     this.log.debug({ pid: w.pid }, `supervisor: ${why}${w.state === WorkerState.Working ? ', retiring after the current request' : ''}`);
     this.pool.retireWorker(w, state);
   }

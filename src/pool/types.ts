@@ -58,22 +58,8 @@ export class PoolError extends Error {
   }
 }
 
-/** Worker states with RoadRunner's numeric codes (roadrunner-protocol.md §2.9). */
-export enum WorkerState {
-  Inactive = 0,
-  Ready = 1,
-  Working = 2,
-  Invalid = 3,
-  Stopping = 4,
-  Stopped = 5,
-  Destroyed = 6,
-  MaxJobsReached = 7,
-  Errored = 8,
-  IdleTTLReached = 9,
-  TTLReached = 10,
-  MaxMemoryReached = 11,
-  ExecTTLReached = 12,
-}
+/** Worker states and their names live with the state machine; re-exported here for the pool's users. */
+export { WorkerState, STATE_NAMES } from './state.js';
 
 /** The JSON shape of one worker in informer.Workers (roadrunner-protocol.md §5.2). */
 export interface WorkerInfo {

@@ -1,0 +1,394 @@
+/**
+ * One PHP worker process (roadrunner-protocol.md §2): spawned in its own process group, connected by its WorkerLink
+ * (ipc.ts), one request at a time (exchange.ts), graceful stop and hard kill. Only this module moves the worker's
+ * state (state.ts). A failure is reported exactly once, with the exit code/signal, the frame error and what the
+ * worker printed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
+import { FrameError } from '../goridge/reader.js';
+import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
+import type { WorkerLink } from './ipc.js';
+import { OutputTail, splitLines } from './output.js';
+import { readCpuSeconds, readRss } from './procfs.js';
+import type { Relay, RelayListener } from './relay.js';
+import { WorkerLifecycle, WorkerState, type RetireReason } from './state.js';
+import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
+
+/** The worker could not be started (spawn error, early exit, stray output, no handshake in time). */
+export class WorkerStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerStartError';
+  }
+}
+
+export interface WorkerSpawnOptions {
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  allocateTimeout: number;
+  streamTimeout: number;
+  /** Per-exec hard limit (0 = none). */
+  execTtl: number;
+  log: Log;
+}
+
+export interface LaunchOptions {
+  /** Executions after which the worker retires (max_jobs + jitter; default: no limit). */
+  maxExecs?: number;
+  /** Called once when the worker breaks or exits unexpectedly (not for a stop the owner asked for). */
+  onDead?: (w: WorkerProcess) => void;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** How long a broken worker gets to print the rest of its message / exit, so the error can quote it. */
+const DIAGNOSE_MS = 300;
+
+interface Boot {
+  resolve: (w: WorkerProcess) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class WorkerProcess implements RelayListener, ExchangeHost {
+  readonly pid: number;
+  /** ms since epoch. */
+  readonly createdAt = Date.now();
+  readonly exited: Promise<ExitInfo>;
+  /** Resolves once the PID handshake is done (bounded by allocate_timeout); rejects with WorkerStartError. */
+  readonly booted: Promise<WorkerProcess>;
+
+  private readonly lifecycle = new WorkerLifecycle();
+  private execs = 0;
+  private used = 0;
+  private readonly maxExecs: number;
+  private readonly onDead: ((w: WorkerProcess) => void) | undefined;
+  private readonly child: ChildProcess;
+  private relay: Relay | null;
+  private exit: ExitInfo | null = null;
+  private resolveExited!: (e: ExitInfo) => void;
+  private readonly tail = new OutputTail();
+  private spawnError: Error | null = null;
+  private failing = false;
+  private stopRequested = false;
+  private killed = false;
+  /** The failure has been reported (settle runs once even if the diagnosis timer and the exit both fire). */
+  private settled = false;
+  private boot: Boot | null = null;
+  private exchange: Exchange | null = null;
+  private readonly onAbort = (): void => this.exchange?.abort();
+
+  /** Spawns a worker; `booted` tells when it is ready. Throws WorkerStartError when spawn() itself throws. */
+  static launch(opts: WorkerSpawnOptions, link: WorkerLink, launch: LaunchOptions = {}): WorkerProcess {
+    return new WorkerProcess(opts, link, launch);
+  }
+
+  private constructor(
+    private readonly opts: WorkerSpawnOptions,
+    private readonly link: WorkerLink,
+    launch: LaunchOptions,
+  ) {
+    this.maxExecs = launch.maxExecs ?? Infinity;
+    this.onDead = launch.onDead;
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    const [cmd, ...args] = opts.command;
+    try {
+      this.child = spawn(cmd!, args, {
+        env: opts.env,
+        cwd: opts.cwd,
+        detached: true, // own process group: Ctrl-C on the terminal does not hit workers; kill() takes the whole group
+        stdio: link.stdio,
+      });
+    } catch (err) {
+      link.cancel(err as Error);
+      throw new WorkerStartError(`cannot run ${JSON.stringify(cmd)}: ${(err as Error).message}`);
+    }
+    this.pid = this.child.pid ?? 0;
+    // No pid: 'error' follows (ENOENT, EACCES); no stdio: spawn() ran out of descriptors (EMFILE) before the pipes.
+    const started = this.pid !== 0 && !!this.child.stderr;
+    this.relay = link.spawned(this.child, started);
+    this.child.on('error', (err) => {
+      this.spawnError = err;
+      if (this.pid === 0) this.onExit(null, null);
+      else this.fail(`worker process error: ${err.message}`);
+    });
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    if (this.child.stderr) splitLines(this.child.stderr, this.logLine);
+    if (!link.stdoutIsRelay && this.child.stdout) splitLines(this.child.stdout, this.logLine);
+    this.booted = new Promise((resolve, reject) => {
+      this.boot = { resolve, reject, timer: setTimeout(this.onBootTimeout, opts.allocateTimeout) };
+    });
+    this.booted.catch(() => undefined); // the owner handles it; avoid an unhandled rejection when it does not wait
+    if (started) {
+      link.connect(this.pid, {
+        ready: (relay, reported) => this.ready(relay, reported),
+        failed: (reason, frameError) => this.fail(reason, { quoteFrame: frameError }),
+      });
+    }
+  }
+
+  get log(): Log {
+    return this.opts.log;
+  }
+
+  get state(): WorkerState {
+    return this.lifecycle.state;
+  }
+
+  /** A retirement asked for while busy waits for the end of the current request. */
+  get retiring(): boolean {
+    return this.lifecycle.retiring;
+  }
+
+  get numExecs(): number {
+    return this.execs;
+  }
+
+  /** ms since epoch of the end of the last request (0 = never answered one). */
+  get lastUsed(): number {
+    return this.used;
+  }
+
+  get command(): string {
+    return this.opts.command.join(' ');
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** Runs one request. Only one at a time; the pool hands out Ready workers only. */
+  exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
+    const relay = this.relay;
+    if (this.lifecycle.state !== WorkerState.Ready || relay === null || this.failing) {
+      return Promise.reject(new PoolError('Network', `worker ${this.pid} is not ready (${this.lifecycle.name})`));
+    }
+    this.lifecycle.to(WorkerState.Working);
+    this.execs++;
+    const exchange = new Exchange(this, options, this.opts, this.onAbort);
+    this.exchange = exchange;
+    relay.write(encodePayloadFrame(payload.codec, payload.context, payload.body));
+    return exchange.promise;
+  }
+
+  /**
+   * The pool retires this worker (supervisor limits). Idle: it moves to `reason` now and the pool stops it (true).
+   * Busy: it moves there when the current request ends, and the pool stops it on release (false).
+   */
+  retire(reason: RetireReason): boolean {
+    return this.lifecycle.retire(reason);
+  }
+
+  /** Graceful stop: `{"stop":true}`, then SIGKILL to the group after `timeout` ms. Resolves when the process is gone. */
+  async stop(timeout: number, finalState: WorkerState.Stopped | WorkerState.Destroyed = WorkerState.Stopped): Promise<void> {
+    if (this.boot !== null && this.lifecycle.state === WorkerState.Inactive) {
+      this.stopRequested = true; // still starting: there is nothing to finish
+      this.fail('the pool stopped the worker while it was starting', { killNow: true });
+    }
+    if (this.exit === null && !this.stopRequested) {
+      this.stopRequested = true;
+      if (!this.failing && this.exchange === null) this.lifecycle.to(WorkerState.Stopping);
+      this.relay?.write(STOP_CONTROL_FRAME);
+      const timer = setTimeout(() => {
+        this.opts.log.warn({ pid: this.pid }, `worker did not stop within ${timeout} ms, killing it`);
+        this.kill();
+      }, timeout);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.exited;
+    this.relay?.close();
+    if (!this.failing) this.lifecycle.to(finalState);
+  }
+
+  /** Hard kill of the whole process group. */
+  kill(): void {
+    if (this.exit !== null || this.pid === 0) return;
+    this.killed = true;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  async info(): Promise<WorkerInfo> {
+    const [rss, cpu] = this.exit === null ? await Promise.all([readRss(this.pid), readCpuSeconds(this.pid)]) : [0, 0];
+    const age = (Date.now() - this.createdAt) / 1000;
+    return {
+      pid: this.pid,
+      status: this.lifecycle.state,
+      numExecs: this.execs,
+      created: this.createdAt * 1e6,
+      memoryUsage: rss,
+      CPUPercent: age > 0 ? (cpu / age) * 100 : 0,
+      command: this.command,
+      statusStr: this.lifecycle.name,
+    };
+  }
+
+  rss(): Promise<number> {
+    return readRss(this.pid);
+  }
+
+  /** The last lines the worker wrote to stderr (and stdout in socket mode). */
+  outputTail(): string {
+    return this.tail.text();
+  }
+
+  // ---- relay and exchange events ----
+
+  onFrame(frame: Frame): void {
+    const exchange = this.exchange;
+    if (exchange !== null) {
+      exchange.onFrame(frame);
+      return;
+    }
+    if (this.stopRequested) return; // late frames of a worker being stopped
+    this.fail(`unexpected frame from an idle worker (flags 0x${frame.flags.toString(16)}, ${frame.payload.length} bytes)`);
+  }
+
+  onRelayError(err: Error): void {
+    if (err instanceof FrameError) this.fail(err.message, { quoteFrame: true });
+    else this.fail(`relay error: ${err.message}`);
+  }
+
+  onRelayEnd(): void {
+    try {
+      this.relay?.reader.end();
+    } catch (err) {
+      this.fail((err as Error).message);
+      return;
+    }
+    if (this.stopRequested && this.exchange === null) return;
+    this.fail('the worker closed its relay (EOF)');
+  }
+
+  send(frame: Buffer): void {
+    this.relay?.write(frame);
+  }
+
+  exchangeEnded(stopAsked: boolean): void {
+    this.exchange = null;
+    this.used = Date.now();
+    this.lifecycle.requestEnded(
+      stopAsked ? 'stop-asked' : this.stopRequested ? 'stopping' : this.execs >= this.maxExecs ? 'last-job' : 'answered',
+    );
+  }
+
+  exchangeBroken(reason: string, opts?: FailOptions): void {
+    this.fail(reason, opts);
+  }
+
+  // ---- internals ----
+
+  private ready(relay: Relay, reportedPid: number): void {
+    const boot = this.boot;
+    if (boot === null || this.failing || this.exit !== null) {
+      if (relay !== this.relay) relay.close(); // a socket that connected too late
+      return;
+    }
+    clearTimeout(boot.timer);
+    this.boot = null;
+    this.relay = relay;
+    relay.attach(this);
+    this.lifecycle.to(WorkerState.Ready);
+    this.opts.log.debug({ pid: this.pid, reported: reportedPid }, 'worker ready');
+    boot.resolve(this);
+  }
+
+  private readonly onBootTimeout = (): void => {
+    this.fail(
+      `no handshake within allocate_timeout (${this.opts.allocateTimeout} ms): ${this.link.timeoutHint(this.pid)}; ` +
+        'possible reasons: https://docs.roadrunner.dev/error-codes/allocate-timeout',
+      { killNow: true },
+    );
+  };
+
+  /**
+   * A network-class failure (or exec_ttl): reported once. The worker gets a moment to exit or print the rest of its
+   * message, then its process group is killed and the pending start/request is rejected with the full story.
+   */
+  private fail(reason: string, o: FailOptions = {}): void {
+    if (this.failing) return;
+    this.failing = true;
+    const kind = o.kind ?? 'Network';
+    this.lifecycle.to(kind === 'ExecTTL' ? WorkerState.ExecTTLReached : WorkerState.Errored);
+    const exchange = this.exchange;
+    exchange?.halt();
+    if (this.boot !== null) {
+      clearTimeout(this.boot.timer);
+      this.link.cancel(new Error(reason));
+    }
+    if (o.killNow || kind === 'ExecTTL') this.kill();
+    if (kind === 'ExecTTL' && exchange?.pending) {
+      // exec_ttl is a deadline: answer now, do not wait for the kill to be observed.
+      this.exchange = null;
+      exchange.fail(new PoolError('ExecTTL', reason));
+      this.onDead?.(this);
+      return;
+    }
+    const settle = (): void => this.settle(reason, kind, o.quoteFrame === true);
+    if (this.exit !== null) {
+      setImmediate(settle);
+      return;
+    }
+    const timer = setTimeout(settle, DIAGNOSE_MS);
+    void this.exited.then(() => {
+      clearTimeout(timer);
+      setTimeout(settle, 20); // let the last stderr/stdout chunks be read before quoting them
+    });
+  }
+
+  private settle(reason: string, kind: PoolErrorKind, quoteFrame: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.kill();
+    let message = quoteFrame && this.relay ? this.relay.reader.error().message : reason;
+    message += this.describeExit();
+    const tail = this.tail.text();
+    if (tail && kind !== 'ExecTTL') message += `; worker output: ${tail.slice(-2000)}`;
+    const boot = this.boot;
+    const exchange = this.exchange;
+    this.boot = null;
+    this.exchange = null;
+    if (boot) {
+      boot.reject(new WorkerStartError(message));
+      return;
+    }
+    if (exchange?.pending) exchange.fail(new PoolError(kind, message));
+    else if (!this.stopRequested) this.opts.log.warn({ pid: this.pid }, `worker failed: ${message}`);
+    this.onDead?.(this);
+  }
+
+  private describeExit(): string {
+    if (this.spawnError) return `; cannot run ${JSON.stringify(this.opts.command[0])}: ${this.spawnError.message}`;
+    const e = this.exit;
+    if (e === null) return `; worker pid ${this.pid} killed`;
+    if (e.signal) return `; worker pid ${this.pid} ${this.killed ? 'killed' : `terminated by signal ${e.signal}`}`;
+    return `; worker pid ${this.pid} exited with code ${e.code}`;
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exit !== null) return;
+    this.exit = { code, signal };
+    this.relay?.exited();
+    this.resolveExited(this.exit);
+    if (this.stopRequested && this.exchange === null && this.boot === null) return;
+    // Pipes usually report EOF first; sockets may not. Either way, the first report wins.
+    setImmediate(() => {
+      if (this.stopRequested && this.exchange === null && this.boot === null) return;
+      this.fail(this.boot ? 'the worker exited before the handshake' : 'the worker process exited');
+    });
+  }
+
+  private readonly logLine = (line: string): void => {
+    this.opts.log.info({ pid: this.pid }, line);
+    this.tail.add(line);
+  };
+}
