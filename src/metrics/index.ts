@@ -3,11 +3,18 @@
  * worker gauges computed at scrape time, the request counter/histogram, queue size, plus Node process metrics.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { listen, parseAddress } from '../net/listen.js';
 import type { WorkerPool } from '../pool/types.js';
 import { WorkerState } from '../pool/types.js';
-import { splitAddress } from '../status/server.js';
+import { AppMetrics } from './app-metrics.js';
+
+export { AppMetrics, MetricsError } from './app-metrics.js';
+
+export interface MetricsOptions {
+  /** `metrics.collect` from .rr.yaml: application collectors declared at startup. */
+  collect?: Record<string, unknown>;
+}
 
 const STATE_NAMES: Record<number, string> = {
   0: 'inactive', 1: 'ready', 2: 'working', 3: 'invalid', 4: 'stopping', 5: 'stopped', 6: 'destroyed',
@@ -23,6 +30,8 @@ export interface RequestObserver {
 
 export class Metrics implements RequestObserver {
   readonly registry = new Registry();
+  /** Application collectors (metrics.collect and the metrics.* RPC methods), in the same registry. */
+  readonly app: AppMetrics;
   private readonly requests: Counter<'status'>;
   private readonly duration: Histogram<'status'>;
   private readonly inFlight: Gauge;
@@ -30,7 +39,7 @@ export class Metrics implements RequestObserver {
   private server: http.Server | undefined;
   private readonly uptime: NodeJS.Timeout;
 
-  constructor() {
+  constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({ name: 'rr_http_request_total', help: 'Total number of handled http requests after server restart.', labelNames: ['status'], registers });
@@ -46,6 +55,13 @@ export class Metrics implements RequestObserver {
     const uptime = new Counter({ name: 'rr_http_uptime_seconds', help: 'Uptime in seconds', registers });
     this.uptime = setInterval(() => uptime.inc(), 1000);
     this.uptime.unref();
+    this.app = new AppMetrics(this.registry);
+    try {
+      this.app.declareFromConfig(options.collect);
+    } catch (err) {
+      clearInterval(this.uptime);
+      throw err;
+    }
   }
 
   requestStarted(): void {
@@ -90,7 +106,7 @@ export class Metrics implements RequestObserver {
   }
 
   async listen(address: string): Promise<number> {
-    const { host, port } = splitAddress(address);
+    const parsed = parseAddress(address, 'metrics.address');
     this.server = http.createServer((req, res) => {
       this.registry
         .metrics()
@@ -98,15 +114,7 @@ export class Metrics implements RequestObserver {
         .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)));
       void req;
     });
-    const server = this.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return (server.address() as AddressInfo).port;
+    return listen(this.server, parsed);
   }
 
   async close(): Promise<void> {

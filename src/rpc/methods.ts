@@ -14,6 +14,8 @@ export interface RpcContext {
   checkers: Map<string, StatusChecker>;
   /** The expanded config, as plain data. */
   rawConfig: Record<string, unknown>;
+  /** The metrics plugin's application collectors (`metrics.*` methods), when a metrics section exists. */
+  metrics?: { rpcMethods(): Array<[string, (arg: unknown) => unknown]> };
 }
 
 function pluginName(method: string, arg: unknown): string {
@@ -50,5 +52,6 @@ export function rpcMethods(ctx: RpcContext): RpcMethods {
   };
   m.set('status.Status', status('status'));
   m.set('status.Ready', status('ready'));
+  for (const [name, fn] of ctx.metrics?.rpcMethods() ?? []) m.set(name, fn);
   return m;
 }

@@ -9,18 +9,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { eventually, FIXTURES, freePort, serve, type Served } from '../e2e/harness.js';
-import { installSdk } from './install.js';
+import { installSdk, runSdkRpc } from './install.js';
 
 const sdk = await installSdk();
 const skip = sdk.skip ?? false;
 const WORKER = path.join(FIXTURES, 'sdk', 'worker.php');
-const RPC_SCRIPT = path.join(FIXTURES, 'sdk', 'rpc.php');
 
 async function config(relay: 'pipes' | 'tcp' | 'unix', api: 'psr7' | 'http', rpcPort: number): Promise<string> {
   const relayValue = relay === 'pipes' ? 'pipes' : relay === 'tcp' ? `tcp://127.0.0.1:${await freePort()}` : 'unix://{{DIR}}/relay.sock';
@@ -67,11 +64,6 @@ function rawGet(url: string): Promise<{ status: number; body: string; informatio
     req.on('information', (info) => informational.push({ status: info.statusCode, headers: info.headers }));
     req.on('error', reject);
   });
-}
-
-export async function runRpcScript(rpcAddress: string, scenario: string): Promise<Record<string, any>> {
-  const { stdout } = await promisify(execFile)('php', [RPC_SCRIPT, sdk.autoload!, rpcAddress, scenario], { timeout: 60_000 });
-  return JSON.parse(stdout) as Record<string, any>;
 }
 
 function uploadForm(): FormData {
@@ -251,7 +243,7 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     });
 
     test('Spiral\\Goridge\\RPC\\RPC with the JSON codec: informer and resetter', async () => {
-      const out = await runRpcScript(`tcp://127.0.0.1:${rpcPort}`, 'informer-resetter');
+      const out = await runSdkRpc(sdk.autoload!, `tcp://127.0.0.1:${rpcPort}`, 'informer-resetter');
       assert.match(out.version, /^\d{4}\.\d+\.\d+$/);
       assert.deepEqual(out.resetters, ['http']);
       assert.deepEqual(out.informers, ['http']);

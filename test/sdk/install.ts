@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from '../e2e/harness.js';
+import { FIXTURES, ROOT } from '../e2e/harness.js';
 
 export const SHARED_COMPOSER = path.join(ROOT, '..', 'shared', 'composer');
 
@@ -79,4 +79,14 @@ async function install(): Promise<SdkInstall> {
     rmSync(work, { recursive: true, force: true }); // another run won the race; its tree is complete
   }
   return { autoload };
+}
+
+/** Runs test/fixtures/sdk/rpc.php (official RPC and metrics clients) against `rpcAddress`; returns its JSON output. */
+export async function runSdkRpc(autoload: string, rpcAddress: string, scenario: string): Promise<Record<string, any>> {
+  const { stdout } = await promisify(execFile)('php', [path.join(FIXTURES, 'sdk', 'rpc.php'), autoload, rpcAddress, scenario], { timeout: 60_000 });
+  try {
+    return JSON.parse(stdout) as Record<string, any>;
+  } catch {
+    throw new Error(`rpc.php ${scenario} printed no JSON: ${stdout.slice(0, 2000)}`);
+  }
 }
