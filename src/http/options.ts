@@ -1,4 +1,5 @@
 /** Normalized HTTP plugin options (bytes, milliseconds); the config layer fills them from `http:`. */
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { RequestObserver } from '../metrics/index.js';
 
@@ -32,6 +33,15 @@ export interface HttpOptions {
   maxRequestSize: number;
   /** Bytes of urlencoded body (or multipart non-file fields) parsed into a form; Go's net/http caps it at 10 MB. */
   maxFormSize: number;
+  /**
+   * Milliseconds to receive a whole request, headers and body (Go's ReadTimeout, 5 min in RoadRunner); a client
+   * that stalls gets a 408 and is closed. 0: no limit.
+   */
+  readTimeout: number;
+  /** Milliseconds a response write may wait for a client that does not read (RoadRunner: 5 min). 0: no limit. */
+  writeTimeout: number;
+  /** Open client connections at most; more are closed at once. 0: no cap. */
+  maxConnections: number;
   rawBody: boolean;
   accessLogs: boolean;
   /** Codec of the request context sent to workers. */
@@ -54,6 +64,9 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'o
   internalErrorCode: 500,
   maxRequestSize: 1000 * 1024 * 1024,
   maxFormSize: 10 * 1024 * 1024,
+  readTimeout: 5 * 60_000,
+  writeTimeout: 5 * 60_000,
+  maxConnections: defaultMaxConnections(),
   rawBody: false,
   accessLogs: false,
   codec: 'json',
@@ -66,4 +79,22 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'o
 /** Complete options from a partial set: `HTTP_DEFAULTS` for every missing field. */
 export function httpOptionsWithDefaults(partial: Partial<HttpOptions>): HttpOptions {
   return { ...HTTP_DEFAULTS, uploads: { ...HTTP_DEFAULTS.uploads }, middleware: [], trustedSubnets: [], ...partial };
+}
+
+/**
+ * Three quarters of the open-files limit (at least 64 descriptors kept back): workers' pipes, upload temp files,
+ * static files and a replacement worker still get descriptors when clients hold every connection they can.
+ * 0 (no cap) where the limit cannot be read or is unlimited.
+ */
+export function defaultMaxConnections(limitsFile = '/proc/self/limits'): number {
+  let text: string;
+  try {
+    text = readFileSync(limitsFile, 'utf8'); // once, at startup
+  } catch {
+    return 0;
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (!m || m[1] === 'unlimited') return 0;
+  const soft = Number(m[1]);
+  return Math.max(1, soft - Math.max(64, Math.ceil(soft / 4)));
 }

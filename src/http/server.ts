@@ -4,7 +4,8 @@
  * streams; 1xx as interim responses; RoadRunner's `Trailer` convention), temp-file cleanup.
  */
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listen, parseAddress } from '../net/listen.js';
 import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
 import { PoolError, type CancelSignal, type Log, type Payload, type WorkerPool, type WorkerResponse } from '../pool/types.js';
 import { BodyTooLarge, ClientGone, FormError, FormTooLarge, hasNoBody, readBody, removeTempFiles } from './body.js';
@@ -72,10 +73,21 @@ class HttpServer implements HttpPlugin {
 
     // Idle keep-alive connections stay open for a minute (RoadRunner keeps them an hour, Node's default is 5 s):
     // long enough for clients and load balancers that reuse connections; shutdown closes them at once anyway.
-    // Slow headers are cut after 60 s; bodies have no overall deadline (a large upload may take long).
-    this.server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 60_000 }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
-    });
+    // Slow headers are cut after 60 s, a whole request after read_timeout (node checks every interval).
+    const read = options.readTimeout;
+    this.server = http.createServer(
+      {
+        requestTimeout: read,
+        headersTimeout: read > 0 ? Math.min(60_000, read) : 60_000,
+        connectionsCheckingInterval: read > 0 ? Math.min(30_000, Math.max(100, Math.floor(read / 10))) : 30_000,
+        keepAliveTimeout: 60_000,
+      },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+      },
+    );
+    // Past the cap node closes a new connection at once: descriptors stay for workers, uploads and files.
+    if (options.maxConnections > 0) this.server.maxConnections = options.maxConnections;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
     // `Expect: 100-continue`: a body already declared too large is refused before the client sends any of it.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -84,17 +96,17 @@ class HttpServer implements HttpPlugin {
     });
   }
 
-  listen(): Promise<{ port: number }> {
-    const i = this.options.address.lastIndexOf(':');
-    const host = this.options.address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
-    const port = Number(this.options.address.slice(i + 1));
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve({ port: (this.server.address() as AddressInfo).port });
-      });
+  async listen(): Promise<{ port: number }> {
+    const port = await listen(this.server, parseAddress(this.options.address, 'http.address'));
+    // After listening, errors come from accept() (EMFILE, ENFILE): logged, never fatal; libuv keeps accepting.
+    let lastLogged = 0;
+    this.server.on('error', (err: NodeJS.ErrnoException) => {
+      const now = Date.now();
+      if (now - lastLogged < 1000) return;
+      lastLogged = now;
+      this.log.error({ code: err.code, err: err.message }, 'cannot accept a connection');
     });
+    return { port };
   }
 
   async close(graceMs: number): Promise<void> {

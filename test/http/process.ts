@@ -29,7 +29,7 @@ export interface ServerProcess {
 
 export async function startServerProcess(
   http: (dir: string) => Partial<HttpOptions> = () => ({}),
-  options: { numWorkers?: number; graceMs?: number; nodeArgs?: string[] } = {},
+  options: { numWorkers?: number; graceMs?: number; nodeArgs?: string[]; nofile?: number } = {},
 ): Promise<ServerProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'burner-httpproc-'));
   const uploadsDir = path.join(dir, 'uploads');
@@ -40,7 +40,10 @@ export async function startServerProcess(
     graceMs: options.graceMs ?? 5000,
     http: { uploads: { dir: uploadsDir, forbid: [], allow: [] }, ...http(dir) },
   };
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CHILD], {
+  const argv = [process.execPath, ...(options.nodeArgs ?? []), CHILD];
+  // With `nofile`, bash lowers the open-files limit and then becomes node (exec), so the pid is the server's.
+  const [cmd, args] = options.nofile ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$@"`, 'bash', ...argv]] : [argv[0]!, argv.slice(1)];
+  const child = spawn(cmd as string, args as string[], {
     env: { ...process.env, BURNER_HTTP_CHILD: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

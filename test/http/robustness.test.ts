@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { multipart, request, sendAndAbort, waitEmpty, waitServerRead } from './client.js';
 import { startServerProcess, type ServerProcess } from './process.js';
+import type { HttpOptions } from '../../src/http/options.js';
 
 describe('HTTP server process: aborted uploads', () => {
   let s: ServerProcess;
@@ -112,5 +113,67 @@ describe('HTTP server process: urlencoded forms', () => {
     assert.equal(mp.status, 413);
     assert.match(mp.body.toString(), /form fields exceed.*10485760 bytes/);
     assert.equal(JSON.parse((await request(s.port, '/pid')).body.toString()).served, before + 1);
+  });
+});
+
+/** Resolves when the server closes the connection, with whatever it sent first. */
+function untilClosed(socket: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(out));
+  });
+}
+
+describe('HTTP server process: slow clients and connection limits', () => {
+  test('a body that stalls is cut after http.read_timeout with a 408, and the server keeps serving', async () => {
+    const s = await startServerProcess(() => ({ readTimeout: 1000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    const socket = net.connect(s.port, '127.0.0.1');
+    try {
+      const closed = untilClosed(socket);
+      socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part of it');
+      // The safety net only: without a read timeout the connection would stay open forever.
+      const safety = new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 30_000).unref());
+      const out = await Promise.race([closed, safety]);
+      assert.match(out, /^HTTP\/1\.1 408 /);
+      assert.equal((await request(s.port, '/pid')).status, 200);
+    } finally {
+      socket.destroy();
+      await s.stop();
+    }
+  });
+
+  test('more connections than file descriptors: connections past http.max_connections are refused, the server lives', async () => {
+    // 128 open files for the whole server (its workers' pipes, the listener, log pipes): the default cap leaves room.
+    const s = await startServerProcess(() => ({}), { numWorkers: 1, nofile: 128 });
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 160; i++) {
+        const c = net.connect(s.port, '127.0.0.1');
+        c.on('error', () => undefined);
+        await new Promise<void>((resolve) => {
+          c.once('connect', () => resolve());
+          c.once('close', () => resolve());
+        });
+        sockets.push(c);
+      }
+      // While every connection is held: a worker dies and must be replaced (which needs new descriptors), and
+      // requests on the first (accepted) connections are answered.
+      const ask = (c: net.Socket, target: string) => {
+        const answer = untilClosed(c);
+        c.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        return answer;
+      };
+      assert.match(await ask(sockets[0]!, '/crash'), /^HTTP\/1\.1 500 /);
+      assert.match(await ask(sockets[1]!, '/pid'), /^HTTP\/1\.1 200 /, `no new worker: ${s.stderr().slice(-1500)}`);
+      assert.equal(s.exitCode(), undefined, `the server exited: ${s.stderr().slice(-1500)}`);
+      for (const c of sockets) c.destroy();
+      assert.equal((await request(s.port, '/pid')).status, 200);
+      assert.equal(s.exitCode(), undefined, `the server exited: ${s.stderr().slice(-1500)}`);
+    } finally {
+      for (const c of sockets) c.destroy();
+      await s.stop();
+    }
   });
 });

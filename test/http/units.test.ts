@@ -322,3 +322,26 @@ describe('large forms', () => {
     }
   });
 });
+
+describe('connection cap default', () => {
+  test('three quarters of the open-files limit, keeping at least 64 back; no cap when unlimited or unknown', async () => {
+    const { defaultMaxConnections } = await import('../../src/http/options.js');
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'burner-limits-'));
+    try {
+      const file = path.join(dir, 'limits');
+      const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 1048576              files\n`;
+      await writeFile(file, limits('1024'));
+      assert.equal(defaultMaxConnections(file), 768);
+      await writeFile(file, limits('128'));
+      assert.equal(defaultMaxConnections(file), 64);
+      await writeFile(file, limits('unlimited'));
+      assert.equal(defaultMaxConnections(file), 0);
+      assert.equal(defaultMaxConnections(path.join(dir, 'missing')), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
