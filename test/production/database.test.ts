@@ -38,7 +38,7 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
           skip = made.skip;
           return;
         }
-        const booted = await bootOrSkip({ app: made.app, workers: WORKERS });
+        const booted = await bootOrSkip({ app: made.app, workers: WORKERS }, version);
         if ('skip' in booted) skip = `CodeIgniter ${version} is skipped: ${booted.skip}`;
         else inst = booted.inst;
       });

@@ -79,6 +79,7 @@ export function redisEnv(port: number): Record<string, string | number | boolean
 }
 
 export interface Instance {
+  readonly app: string;
   readonly port: number;
   readonly url: string;
   readonly statusPort: number;
@@ -140,6 +141,7 @@ ${options.extra ?? ''}`;
   let exited: Promise<number | null> = Promise.resolve(null);
   let logs = '';
   const self: Instance = {
+    app: options.app,
     port,
     statusPort,
     url: `http://127.0.0.1:${port}`,
@@ -189,15 +191,24 @@ ${options.extra ?? ''}`;
 }
 
 /**
- * Starts an instance and checks the app answers `probe`; resolves `{skip}` when this CI version's worker does not
- * boot or serve yet (the reason, with the end of the server log), so the tests can say so and go on.
+ * Starts an instance and checks the app answers `probe`; resolves `{skip}` with the reason (and the end of the server
+ * log) when this CI version's worker does not boot or serve yet, so the tests can say so and go on. Never skips the
+ * baseline CI 4.1.3 or a failure of Burner itself (a Node error): those throw.
  */
-export async function bootOrSkip(options: InstanceOptions, probe = '/prod/slow?ms=0'): Promise<{ inst: Instance } | { skip: string }> {
+export async function bootOrSkip(
+  options: InstanceOptions,
+  version: CiVersion,
+  probe = '/prod/slow?ms=0',
+): Promise<{ inst: Instance } | { skip: string }> {
+  const skipOrThrow = (reason: string) => {
+    if (version === '4.1.3' || /file:\/\/\S+\/dist\/src\/|node:internal/.test(reason)) throw new Error(reason);
+    return { skip: reason };
+  };
   let inst: Instance;
   try {
     inst = await instance(options);
   } catch (err) {
-    return { skip: `the worker does not boot: ${tail(String(err))}` };
+    return skipOrThrow(`the worker does not boot: ${tail(String(err))}`);
   }
   try {
     const res = await fetch(inst.url + probe);
@@ -205,12 +216,12 @@ export async function bootOrSkip(options: InstanceOptions, probe = '/prod/slow?m
     if (res.status !== 200) {
       const logs = inst.logs();
       await inst.dispose();
-      return { skip: `GET ${probe} answered ${res.status}: ${text.slice(0, 300)}\n${tail(logs)}` };
+      return skipOrThrow(`GET ${probe} answered ${res.status}: ${text.slice(0, 300)}\n${tail(logs)}`);
     }
   } catch (err) {
     const logs = inst.logs();
     await inst.dispose();
-    return { skip: `GET ${probe} failed: ${String(err)}\n${tail(logs)}` };
+    return skipOrThrow(`GET ${probe} failed: ${String(err)}\n${tail(logs)}`);
   }
   return { inst };
 }

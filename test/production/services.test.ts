@@ -24,6 +24,9 @@ describe('test services', () => {
     after(() => redis.stop());
     assert.equal(await redis.command('SET', 'k', 'v'), 'OK');
     assert.equal(await redis.command('GET', 'k'), 'v');
+    assert.equal(await redis.commandIn(1, 'SET', 'k1', 'in-db-1'), 'OK');
+    assert.equal(await redis.command('GET', 'k1'), null, 'database 0 does not have it');
+    assert.equal(await redis.commandIn(1, 'GET', 'k1'), 'in-db-1');
     assert.deepEqual(await redis.clients(), [], 'only the CLIENT LIST connection itself, which is left out');
     await redis.restart();
     assert.equal(await redis.command('GET', 'k'), null, 'no persistence');

@@ -262,6 +262,8 @@ function readIfExists(file: string): string {
 export interface Redis extends RestartableService {
   /** Sends one command (RESP) on a fresh connection and resolves with the decoded reply. */
   command(...args: string[]): Promise<RespValue>;
+  /** The same in database `db` (SELECT first, on the same connection). */
+  commandIn(db: number, ...args: string[]): Promise<RespValue>;
   /** The `CLIENT LIST` lines (one per connected client, this command's own connection excluded). */
   clients(): Promise<Array<Record<string, string>>>;
 }
@@ -307,6 +309,7 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
       await daemon.start();
     },
     command: (...args: string[]) => respCommand(port, args),
+    commandIn: (db: number, ...args: string[]) => respCommand(port, args, 10_000, db),
     async clients() {
       const reply = await respCommand(port, ['CLIENT', 'LIST']);
       if (typeof reply !== 'string') throw new Error(`CLIENT LIST: unexpected reply ${String(reply)}`);
@@ -319,8 +322,8 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
   };
 }
 
-/** One RESP command on its own connection. Error replies resolve as Error values. */
-export function respCommand(port: number, args: string[], timeoutMs = 10_000): Promise<RespValue> {
+/** One RESP command on its own connection (in database `db` if given). Error replies resolve as Error values. */
+export function respCommand(port: number, args: string[], timeoutMs = 10_000, db?: number): Promise<RespValue> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -334,16 +337,23 @@ export function respCommand(port: number, args: string[], timeoutMs = 10_000): P
     });
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      const parsed = parseResp(buf, 0);
+      const selected = db === undefined ? { value: 'OK' as RespValue, next: 0 } : parseResp(buf, 0);
+      if (!selected) return;
+      if (selected.value instanceof Error) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(selected.value);
+        return;
+      }
+      const parsed = parseResp(buf, selected.next);
       if (parsed) {
         clearTimeout(timer);
         sock.end();
         resolve(parsed.value);
       }
     });
-    const parts = [`*${args.length}\r\n`];
-    for (const a of args) parts.push(`$${Buffer.byteLength(a)}\r\n${a}\r\n`);
-    sock.write(parts.join(''));
+    const encode = (cmd: string[]) => `*${cmd.length}\r\n` + cmd.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+    sock.write((db === undefined ? '' : encode(['SELECT', String(db)])) + encode(args));
   });
 }
 
