@@ -1,6 +1,7 @@
 /**
- * Assembles the plugins from a loaded config: the worker pool, the HTTP server (and, as they land, RPC, status,
- * metrics, reload). Owns the start/stop order: pool first, then listeners; on stop, listeners first, then the pool.
+ * Assembles the plugins from a loaded config as lifecycle plugins (src/lifecycle.ts), in start order: the http worker
+ * pool, http, rpc, status, metrics, reload. Stop runs drain on all, then stops them in reverse (listeners before the
+ * pool). The plugin classes live in their own modules; the small adapters here give them the one lifecycle.
  */
 import path from 'node:path';
 import type { LoadedConfig } from './config/load.js';
@@ -18,6 +19,7 @@ import { StatusServer, poolChecker, type StatusChecker } from './status/server.j
 import { Metrics } from './metrics/index.js';
 import { Reloader, type WatchService } from './reload/index.js';
 import { runOnInit } from './on-init.js';
+import { Lifecycle, type Plugin } from './lifecycle.js';
 
 export interface App {
   readonly config: Config;
@@ -25,6 +27,9 @@ export interface App {
   /** The HTTP port actually bound (useful with port 0). */
   readonly httpPort: number | undefined;
   reset(): Promise<void>;
+  /** PIDs of the workers right now (for a forced exit, which must not leave them behind). */
+  workerPids(): Promise<number[]>;
+  /** Graceful stop: every plugin drains (status answers 503 for status.drain_delay), then stops in reverse order. */
   stop(): Promise<void>;
 }
 
@@ -97,79 +102,137 @@ export function httpOptions(http: NonNullable<Config['http']>, cwd: string): Htt
   });
 }
 
+/** The worker pool of one plugin (today: http), as a lifecycle plugin. */
+function poolPlugin(name: string, options: PoolOptions, log: Logger, onStart: (pool: WorkerPool) => void): Plugin {
+  let pool: WorkerPool | undefined;
+  return {
+    name: `${name} pool`,
+    async start() {
+      pool = await createPool(options, log);
+      onStart(pool);
+    },
+    async stop() {
+      await pool?.destroy(); // bounded by the pool's own destroy_timeout
+    },
+  };
+}
+
+/** A server with listen()/close(), started on `address` (the http, rpc, status and metrics listeners). */
+function listenerPlugin(name: string, listen: () => Promise<unknown>, close: (grace: number) => Promise<void> | void): Plugin {
+  let listening = false;
+  return {
+    name,
+    async start() {
+      await listen();
+      listening = true;
+    },
+    async stop(grace) {
+      if (listening) await close(grace);
+    },
+  };
+}
+
+/**
+ * The status plugin drains first on shutdown: its checks answer 503 at once (load balancers take the instance out)
+ * while http still serves, for `status.drain_delay`. A StatusServer with its own drain() (which then owns the delay) is
+ * used as is.
+ */
+function statusPlugin(status: StatusServer & { drain?: () => Promise<void> }, drainDelay: number, markDraining: () => void): Plugin {
+  return {
+    ...listenerPlugin('status', () => status.listen(), () => status.close()),
+    async drain() {
+      markDraining();
+      if (typeof status.drain === 'function') await status.drain();
+      else if (drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, drainDelay));
+    },
+  };
+}
+
 export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = process.cwd()): Promise<App> {
   const { config } = loaded;
   for (const w of loaded.warnings) log.warn(w);
+  checkDirectories(loaded, cwd);
+  const grace = config.endure?.grace_period ?? 30_000;
   let pool: WorkerPool | undefined;
-  let http: ReturnType<typeof createHttpServer> | undefined;
   let httpPort: number | undefined;
-  let stoppingFlag = false;
+  let draining = false;
   const pools = new Map<string, WorkerPool>();
   const checkers = new Map<string, StatusChecker>();
-  const closers: Array<() => Promise<void> | void> = [];
   const metrics = config.metrics ? new Metrics() : undefined;
-  checkDirectories(loaded, cwd);
+  const plugins: Plugin[] = [];
+
   if (config.server.on_init) {
     const env = workerEnv(config, '');
     delete env.RR_MODE;
     await runOnInit(config.server.on_init, env, cwd, log.child({ logger: 'server' }));
   }
 
-  try {
-    if (config.http) {
-      const httpPool: WorkerPool = await createPool(poolOptions(config, config.http.pool, 'http', cwd), log.child({ logger: 'server' }));
-      pool = httpPool;
-      pools.set('http', httpPool);
-      checkers.set('http', poolChecker(httpPool, () => stoppingFlag));
-      closers.push(() => httpPool.destroy());
-      http = createHttpServer({ ...httpOptions(config.http, cwd), observer: metrics }, httpPool, log.child({ logger: 'http' }));
-      httpPort = (await http.listen()).port;
-      closers.unshift(() => http!.close(config.endure?.grace_period ?? 30_000));
-      log.info({ address: config.http.address, workers: config.http.pool.num_workers }, 'http server is listening');
-    } else {
-      log.warn('no http section: nothing to serve');
-    }
-
-    if (config.rpc) {
-      const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }));
-      await rpc.listen(config.rpc.listen);
-      closers.unshift(() => rpc.close());
-      log.debug({ listen: config.rpc.listen }, 'rpc is listening');
-    }
-    if (config.status) {
-      const status = new StatusServer(
-        { address: config.status.address, unavailableStatusCode: config.status.unavailable_status_code },
-        checkers,
-      );
-      await status.listen();
-      closers.push(() => status.close());
-    }
-    if (metrics) {
-      if (pool) metrics.watchPool(pool);
-      await metrics.listen(config.metrics!.address);
-      closers.push(() => metrics.close());
-    }
-    if (config.reload) {
-      const services = new Map<string, WatchService>();
-      for (const [name, svc] of Object.entries(config.reload.services)) {
-        services.set(name, { dirs: svc.dirs.map((d) => path.resolve(cwd, d)), recursive: svc.recursive, ignore: svc.ignore.map((d) => path.resolve(cwd, d)), patterns: [...config.reload.patterns, ...svc.patterns] });
-      }
-      const reloader = new Reloader({
-        interval: config.reload.interval,
-        services,
-        log: log.child({ logger: 'reload' }),
-        reset: async (name) => {
-          const p = pools.get(name);
-          if (p) await p.reset();
+  if (config.http) {
+    const httpConfig = config.http;
+    plugins.push(
+      poolPlugin('http', poolOptions(config, httpConfig.pool, 'http', cwd), log.child({ logger: 'server' }), (p) => {
+        pool = p;
+        pools.set('http', p);
+        checkers.set('http', poolChecker(p, () => draining));
+      }),
+    );
+    let http: ReturnType<typeof createHttpServer> | undefined;
+    plugins.push(
+      listenerPlugin(
+        'http',
+        async () => {
+          http = createHttpServer({ ...httpOptions(httpConfig, cwd), observer: metrics }, pool!, log.child({ logger: 'http' }));
+          httpPort = (await http.listen()).port;
+          log.info({ address: httpConfig.address, workers: httpConfig.pool.num_workers }, 'http server is listening');
         },
-      });
-      await reloader.start();
-      closers.unshift(() => reloader.stop());
-    }
-  } catch (err) {
-    for (const close of closers) await close();
-    throw err;
+        (g) => http!.close(g),
+      ),
+    );
+  } else {
+    log.warn('no http section: nothing to serve');
   }
+  if (config.rpc) {
+    const listen = config.rpc.listen;
+    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }));
+    plugins.push(listenerPlugin('rpc', () => rpc.listen(listen), () => rpc.close()));
+  }
+  if (config.status) {
+    // drainDelay is for a StatusServer that drains by itself; passed as a variable so older option types still accept it.
+    const statusOptions = { address: config.status.address, unavailableStatusCode: config.status.unavailable_status_code, drainDelay: config.status.drain_delay };
+    plugins.push(statusPlugin(new StatusServer(statusOptions, checkers), config.status.drain_delay, () => (draining = true)));
+  }
+  if (metrics) {
+    const address = config.metrics!.address;
+    plugins.push(
+      listenerPlugin(
+        'metrics',
+        async () => {
+          if (pool) metrics.watchPool(pool);
+          await metrics.listen(address);
+        },
+        () => metrics.close(),
+      ),
+    );
+  }
+  if (config.reload) {
+    const reload = config.reload;
+    const services = new Map<string, WatchService>();
+    for (const [name, svc] of Object.entries(reload.services)) {
+      services.set(name, { dirs: svc.dirs.map((d) => path.resolve(cwd, d)), recursive: svc.recursive, ignore: svc.ignore.map((d) => path.resolve(cwd, d)), patterns: [...reload.patterns, ...svc.patterns] });
+    }
+    const reloader = new Reloader({
+      interval: reload.interval,
+      services,
+      log: log.child({ logger: 'reload' }),
+      reset: async (name) => {
+        await pools.get(name)?.reset();
+      },
+    });
+    plugins.push({ name: 'reload', start: () => reloader.start(), stop: async () => reloader.stop() });
+  }
+
+  const lifecycle = new Lifecycle(log.child({ logger: 'server' }));
+  await lifecycle.start(plugins, grace);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -179,10 +242,15 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
     async reset() {
       for (const p of pools.values()) await p.reset();
     },
+    async workerPids() {
+      const lists = await Promise.all(Array.from(pools.values(), (p) => p.workers().catch(() => [])));
+      return lists.flat().map((w) => w.pid);
+    },
     stop() {
-      stoppingFlag = true;
       stopping ??= (async () => {
-        for (const close of closers) await close();
+        draining = true;
+        await lifecycle.drain();
+        await lifecycle.stopAll(grace);
       })();
       return stopping;
     },

@@ -11,6 +11,7 @@ import { startApp } from '../app.js';
 import { BURNER_VERSION, RR_VERSION } from '../version.js';
 import { CliError } from './errors.js';
 import { resetCommand, workersCommand } from './rpc-commands.js';
+import { childPids, killProcesses } from './children.js';
 
 export { CliError };
 
@@ -63,13 +64,23 @@ async function serve(opts: GlobalOptions): Promise<void> {
   if (opts.pid) writeFileSync(pidFile, String(process.pid));
 
   let signals = 0;
+  /** Workers seen when the stop began: the pool may stop listing them before they are gone. */
+  let seenWorkers: number[] = [];
+  const forceExit = async () => {
+    process.stderr.write('exit forced: killing the workers\n');
+    const current = await Promise.race([app.workerPids(), new Promise<number[]>((r) => setTimeout(() => r([]), 1000))]);
+    killProcesses([...seenWorkers, ...current, ...childPids()]);
+    log.flush();
+    process.exit(1);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      process.stderr.write('exit forced\n');
-      process.exit(1);
+      void forceExit();
+      return;
     }
-    log.info({ signal }, 'stopping: finishing in-flight requests');
+    log.info({ signal }, 'stopping: draining, then finishing in-flight requests (a second signal kills the workers and exits)');
+    void app.workerPids().then((pids) => (seenWorkers = pids));
     app
       .stop()
       .then(() => {
