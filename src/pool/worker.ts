@@ -4,24 +4,18 @@
  * state (state.ts). A failure is reported exactly once, with the exit code/signal, the frame error and what the
  * worker printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
 import { FrameError } from '../goridge/reader.js';
 import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
+import { WorkerChild } from './child.js';
+import { WorkerStartError, type ExitInfo } from './failure.js';
 import type { WorkerLink } from './ipc.js';
-import { OutputTail, splitLines } from './output.js';
 import { readCpuSeconds, readRss } from './procfs.js';
 import type { Relay, RelayListener } from './relay.js';
 import { WorkerLifecycle, WorkerState, type RetireReason } from './state.js';
 import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
 
-/** The worker could not be started (spawn error, early exit, stray output, no handshake in time). */
-export class WorkerStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WorkerStartError';
-  }
-}
+export { WorkerStartError, type ExitInfo } from './failure.js';
 
 export interface WorkerSpawnOptions {
   command: string[];
@@ -39,11 +33,6 @@ export interface LaunchOptions {
   maxExecs?: number;
   /** Called once when the worker breaks or exits unexpectedly (not for a stop the owner asked for). */
   onDead?: (w: WorkerProcess) => void;
-}
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 /** How long a broken worker gets to print the rest of its message / exit, so the error can quote it. */
@@ -68,15 +57,10 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   private used = 0;
   private readonly maxExecs: number;
   private readonly onDead: ((w: WorkerProcess) => void) | undefined;
-  private readonly child: ChildProcess;
+  private readonly child: WorkerChild;
   private relay: Relay | null;
-  private exit: ExitInfo | null = null;
-  private resolveExited!: (e: ExitInfo) => void;
-  private readonly tail = new OutputTail();
-  private spawnError: Error | null = null;
   private failing = false;
   private stopRequested = false;
-  private killed = false;
   /** The failure has been reported (settle runs once even if the diagnosis timer and the exit both fire). */
   private settled = false;
   private boot: Boot | null = null;
@@ -95,36 +79,18 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   ) {
     this.maxExecs = launch.maxExecs ?? Infinity;
     this.onDead = launch.onDead;
-    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    const [cmd, ...args] = opts.command;
-    try {
-      this.child = spawn(cmd!, args, {
-        env: opts.env,
-        cwd: opts.cwd,
-        detached: true, // own process group: Ctrl-C on the terminal does not hit workers; kill() takes the whole group
-        stdio: link.stdio,
-      });
-    } catch (err) {
-      link.cancel(err as Error);
-      throw new WorkerStartError(`cannot run ${JSON.stringify(cmd)}: ${(err as Error).message}`);
-    }
-    this.pid = this.child.pid ?? 0;
-    // No pid: 'error' follows (ENOENT, EACCES); no stdio: spawn() ran out of descriptors (EMFILE) before the pipes.
-    const started = this.pid !== 0 && !!this.child.stderr;
-    this.relay = link.spawned(this.child, started);
-    this.child.on('error', (err) => {
-      this.spawnError = err;
-      if (this.pid === 0) this.onExit(null, null);
-      else this.fail(`worker process error: ${err.message}`);
+    this.child = new WorkerChild(opts.command, opts, link, {
+      onError: (err) => this.fail(`worker process error: ${err.message}`),
+      onExit: () => this.onExit(),
     });
-    this.child.on('exit', (code, signal) => this.onExit(code, signal));
-    if (this.child.stderr) splitLines(this.child.stderr, this.logLine);
-    if (!link.stdoutIsRelay && this.child.stdout) splitLines(this.child.stdout, this.logLine);
+    this.pid = this.child.pid;
+    this.exited = this.child.exited;
+    this.relay = this.child.relay;
     this.booted = new Promise((resolve, reject) => {
       this.boot = { resolve, reject, timer: setTimeout(this.onBootTimeout, opts.allocateTimeout) };
     });
     this.booted.catch(() => undefined); // the owner handles it; avoid an unhandled rejection when it does not wait
-    if (started) {
+    if (this.child.started) {
       link.connect(this.pid, {
         ready: (relay, reported) => this.ready(relay, reported),
         failed: (reason, frameError) => this.fail(reason, { quoteFrame: frameError }),
@@ -159,7 +125,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   }
 
   get alive(): boolean {
-    return this.exit === null;
+    return this.child.exit === null;
   }
 
   /** Runs one request. Only one at a time; the pool hands out Ready workers only. */
@@ -190,7 +156,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       this.stopRequested = true; // still starting: there is nothing to finish
       this.fail('the pool stopped the worker while it was starting', { killNow: true });
     }
-    if (this.exit === null && !this.stopRequested) {
+    if (this.child.exit === null && !this.stopRequested) {
       this.stopRequested = true;
       if (!this.failing && this.exchange === null) this.lifecycle.to(WorkerState.Stopping);
       this.relay?.write(STOP_CONTROL_FRAME);
@@ -208,17 +174,11 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   /** Hard kill of the whole process group. */
   kill(): void {
-    if (this.exit !== null || this.pid === 0) return;
-    this.killed = true;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      this.child.kill('SIGKILL');
-    }
+    this.child.kill();
   }
 
   async info(): Promise<WorkerInfo> {
-    const [rss, cpu] = this.exit === null ? await Promise.all([readRss(this.pid), readCpuSeconds(this.pid)]) : [0, 0];
+    const [rss, cpu] = this.child.exit === null ? await Promise.all([readRss(this.pid), readCpuSeconds(this.pid)]) : [0, 0];
     const age = (Date.now() - this.createdAt) / 1000;
     return {
       pid: this.pid,
@@ -238,7 +198,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   /** The last lines the worker wrote to stderr (and stdout in socket mode). */
   outputTail(): string {
-    return this.tail.text();
+    return this.child.outputTail();
   }
 
   // ---- relay and exchange events ----
@@ -289,7 +249,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   private ready(relay: Relay, reportedPid: number): void {
     const boot = this.boot;
-    if (boot === null || this.failing || this.exit !== null) {
+    if (boot === null || this.failing || this.child.exit !== null) {
       if (relay !== this.relay) relay.close(); // a socket that connected too late
       return;
     }
@@ -334,7 +294,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       return;
     }
     const settle = (): void => this.settle(reason, kind, o.quoteFrame === true);
-    if (this.exit !== null) {
+    if (this.child.exit !== null) {
       setImmediate(settle);
       return;
     }
@@ -349,10 +309,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     if (this.settled) return;
     this.settled = true;
     this.kill();
-    let message = quoteFrame && this.relay ? this.relay.reader.error().message : reason;
-    message += this.describeExit();
-    const tail = this.tail.text();
-    if (tail && kind !== 'ExecTTL') message += `; worker output: ${tail.slice(-2000)}`;
+    const message = this.child.describe(quoteFrame && this.relay ? this.relay.reader.error().message : reason, kind);
     const boot = this.boot;
     const exchange = this.exchange;
     this.boot = null;
@@ -366,19 +323,8 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.onDead?.(this);
   }
 
-  private describeExit(): string {
-    if (this.spawnError) return `; cannot run ${JSON.stringify(this.opts.command[0])}: ${this.spawnError.message}`;
-    const e = this.exit;
-    if (e === null) return `; worker pid ${this.pid} killed`;
-    if (e.signal) return `; worker pid ${this.pid} ${this.killed ? 'killed' : `terminated by signal ${e.signal}`}`;
-    return `; worker pid ${this.pid} exited with code ${e.code}`;
-  }
-
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.exit !== null) return;
-    this.exit = { code, signal };
+  private onExit(): void {
     this.relay?.exited();
-    this.resolveExited(this.exit);
     if (this.stopRequested && this.exchange === null && this.boot === null) return;
     // Pipes usually report EOF first; sockets may not. Either way, the first report wins.
     setImmediate(() => {
@@ -386,9 +332,4 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       this.fail(this.boot ? 'the worker exited before the handshake' : 'the worker process exited');
     });
   }
-
-  private readonly logLine = (line: string): void => {
-    this.opts.log.info({ pid: this.pid }, line);
-    this.tail.add(line);
-  };
 }
