@@ -122,7 +122,7 @@ export function decodeFrame(buf: Buffer): Frame {
   if (buf.length < HEADER_SIZE) throw new RangeError(`frame too short: ${buf.length} bytes`);
   const hl = buf[0]! & 0x0f;
   const len = buf.readUInt32LE(2);
-  if (hl < 3 || buf.readUInt32LE(6) !== headerCrc(buf)) throw new RangeError('invalid frame header (HL or CRC)');
+  if (hl < 3 || hl > 3 + MAX_OPTIONS || buf.readUInt32LE(6) !== headerCrc(buf)) throw new RangeError('invalid frame header (HL or CRC)');
   const head = hl * 4;
   if (buf.length !== head + len) throw new RangeError(`frame length mismatch: have ${buf.length} bytes, header says ${head + len}`);
   const options: number[] = [];

@@ -2,14 +2,17 @@
  * Incremental goridge frame reader. Chunks may be split at any byte; small frames that sit inside one chunk are
  * returned as views (no copy), a large payload is copied once into a buffer allocated when its length is known.
  */
-import { HEADER_SIZE, headerCrc, type Frame } from './frame.js';
+import { HEADER_SIZE, MAX_OPTIONS, headerCrc, type Frame } from './frame.js';
 
 export const STDOUT_CRC_HINT = 'https://docs.roadrunner.dev/error-codes/stdout-crc';
 const COULD_NOT_OPEN = Buffer.from('Could not op');
 /** How many bytes after a broken header are kept for the error message. */
 const MAX_SEEN = 4096;
+/** Header length in 32-bit words: 3 fixed words plus up to 10 options (PHP's goridge rejects anything else too). */
+const MIN_HL = 3;
+const MAX_HL = 3 + MAX_OPTIONS;
 
-export type FrameErrorKind = 'crc' | 'header' | 'truncated' | 'file-not-found';
+export type FrameErrorKind = 'crc' | 'header' | 'truncated' | 'file-not-found' | 'too-large';
 
 /** Hex dump plus printable text of the first `max` bytes: `48 65 6c 6c 6f ... 'Hello...'`. */
 export function describeBytes(bytes: Buffer, max = 48): string {
@@ -31,17 +34,26 @@ export class FrameError extends Error {
     /** The bytes received from the start of the bad frame (capped). */
     readonly bytes: Buffer,
     readonly source = 'peer',
+    /** For 'too-large': the payload length the header claims and the reader's limit. */
+    readonly size?: { length: number; limit: number },
   ) {
-    super(FrameError.format(kind, bytes, source));
+    super(FrameError.format(kind, bytes, source, size));
     this.name = 'FrameError';
   }
 
-  static format(kind: FrameErrorKind, bytes: Buffer, source: string): string {
+  static format(kind: FrameErrorKind, bytes: Buffer, source: string, size?: { length: number; limit: number }): string {
     if (kind === 'file-not-found') {
       return `${source} could not start: ${bytes.toString('utf8').trim()}`;
     }
+    if (kind === 'too-large' && size) {
+      return `frame from ${source} too large: its header claims a ${size.length}-byte payload, the limit is ${size.limit} bytes; refused before reading it`;
+    }
     const what =
-      kind === 'crc' ? 'header CRC mismatch' : kind === 'header' ? 'impossible header length' : 'connection closed in the middle of a frame';
+      kind === 'crc'
+        ? 'header CRC mismatch'
+        : kind === 'header'
+          ? `impossible header length (must be ${MIN_HL} to ${MAX_HL} words)`
+          : 'connection closed in the middle of a frame';
     let msg = `invalid frame from ${source} (${what}): ${bytes.length} byte${bytes.length === 1 ? '' : 's'} ${describeBytes(bytes)}`;
     if (source === 'worker' && kind !== 'truncated') {
       msg +=
@@ -52,9 +64,22 @@ export class FrameError extends Error {
   }
 }
 
+export interface FrameReaderOptions {
+  /**
+   * Largest payload accepted, in bytes. A header that claims more is a FrameError ('too-large') thrown before any
+   * payload byte is buffered, so a peer cannot make the reader allocate what a header merely claims. Default: no limit.
+   */
+  maxPayload?: number;
+}
+
+/**
+ * Reads goridge frames from a byte stream. The only exception push() and end() throw is FrameError (documented per
+ * kind above); after the first one the reader only collects bytes for the error message.
+ */
 export class FrameReader {
   /** Receives every complete frame, in order. May be replaced (e.g. after a handshake hands the relay over). */
   onFrame: (frame: Frame) => void;
+  private readonly maxPayload: number;
 
   private readonly head = Buffer.allocUnsafe(HEADER_SIZE + 40);
   private headLen = 0;
@@ -67,14 +92,17 @@ export class FrameReader {
   private payload: Buffer | null = null;
   private payloadLen = 0;
   private failure: FrameErrorKind | null = null;
+  private tooLarge: { length: number; limit: number } | undefined;
   private seenParts: Buffer[] = [];
   private seenLen = 0;
 
   constructor(
     onFrame: (frame: Frame) => void,
     readonly source = 'peer',
+    options: FrameReaderOptions = {},
   ) {
     this.onFrame = onFrame;
+    this.maxPayload = options.maxPayload ?? Infinity;
   }
 
   /** True when no partial frame is buffered. */
@@ -167,7 +195,7 @@ export class FrameReader {
 
   /** The error for the bad frame, with every byte collected so far (including bytes that arrived after it). */
   error(): FrameError {
-    return new FrameError(this.failure ?? 'truncated', this.seen(), this.source);
+    return new FrameError(this.failure ?? 'truncated', this.seen(), this.source, this.tooLarge);
   }
 
   /** Bytes from the start of the bad frame on (capped at 4 KiB). */
@@ -180,7 +208,11 @@ export class FrameReader {
     let kind: FrameErrorKind | null = null;
     if (buf.compare(COULD_NOT_OPEN, 0, 12, at, at + 12) === 0) kind = 'file-not-found';
     else if (buf.readUInt32LE(at + 6) !== headerCrc(buf, at)) kind = 'crc';
-    else if ((buf[at]! & 0x0f) < 3) kind = 'header';
+    else if ((buf[at]! & 0x0f) < MIN_HL || (buf[at]! & 0x0f) > MAX_HL) kind = 'header';
+    else if (buf.readUInt32LE(at + 2) > this.maxPayload) {
+      kind = 'too-large';
+      this.tooLarge = { length: buf.readUInt32LE(at + 2), limit: this.maxPayload };
+    }
     if (kind === null) return true;
     this.failure = kind;
     if (buf === chunk) {

@@ -5,6 +5,8 @@
 import type { WorkerPool } from '../pool/types.js';
 import type { StatusChecker } from '../status/server.js';
 import { RR_VERSION } from '../version.js';
+import { Coalescer } from './coalesce.js';
+import { redactConfig } from './redact.js';
 import type { RpcMethods } from './server.js';
 
 export interface RpcContext {
@@ -26,14 +28,17 @@ function pluginName(method: string, arg: unknown): string {
 export function rpcMethods(ctx: RpcContext): RpcMethods {
   const m: RpcMethods = new Map();
   m.set('rpc.Version', () => RR_VERSION);
-  m.set('rpc.Config', () => Buffer.from(JSON.stringify(ctx.rawConfig)).toString('base64'));
+  // Redacted once: the config does not change while the server runs (a reload starts a new process).
+  const safeConfig = Buffer.from(JSON.stringify(redactConfig(ctx.rawConfig))).toString('base64');
+  m.set('rpc.Config', () => safeConfig);
+  const resets = new Coalescer();
 
   m.set('resetter.List', () => [...ctx.pools.keys()]);
   m.set('resetter.Reset', async (arg) => {
     const name = pluginName('resetter.Reset', arg);
     const pool = ctx.pools.get(name);
     if (!pool) throw new Error(`no such plugin: ${name}`);
-    await pool.reset();
+    await resets.run(name, () => pool.reset());
     return true;
   });
 

@@ -2,11 +2,19 @@
  * The RPC endpoint (roadrunner-protocol.md §5): goridge frames with options [seq, method length], payload
  * `method ‖ body`, JSON codec (raw accepted), several calls in flight per connection, replies matched by seq.
  * An unknown method gets an ERROR reply and the connection stays usable; a malformed frame closes it.
+ *
+ * Trust model (README "Limits and security"): whoever can connect may call every method, as in RoadRunner, so the
+ * listener decides who that is. TCP (the RoadRunner default tcp://127.0.0.1:6001) admits every local user; a Unix
+ * socket is created owner-only (0600), admitting the server's own user (and root) only. What a caller can do is
+ * bounded: frames above `maxFrameSize` are refused before buffering, a connection has at most
+ * MAX_IN_FLIGHT calls running and stops being read while its replies are not read, and rpc.Config never shows
+ * environment values (see methods.ts).
  */
 import net from 'node:net';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import type { Log } from '../pool/types.js';
 import { Flag as Flags, FrameReader, decodeRpcFrame, encodeRpcFrame, type RpcMessage } from '../goridge/index.js';
+import { listen as listenOn, parseAddress } from '../net/listen.js';
 
 export type RpcMethod = (arg: unknown) => unknown;
 
@@ -20,42 +28,58 @@ export interface RpcAddress {
   path: string;
 }
 
+export interface RpcServerOptions {
+  /** Largest call frame payload in bytes (default DEFAULT_MAX_FRAME_SIZE). */
+  maxFrameSize?: number;
+}
+
+/**
+ * 16 MiB. Burner's RPC methods (informer, resetter, status, metrics, rpc) take arguments of a few hundred bytes; the
+ * cap only has to stop a frame that claims gigabytes. RoadRunner's jobs/kv payloads (the large ones in RR) are not
+ * served by Burner.
+ */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+/** Calls running at once on one connection; beyond it the connection is not read until one finishes. */
+export const MAX_IN_FLIGHT = 64;
+
+/** `rpc.listen` → address (tcp://host:port, host:port or unix:///path). */
 export function parseRpcAddress(listen: string): RpcAddress {
-  if (listen.startsWith('unix://')) return { kind: 'unix', host: '', port: 0, path: listen.slice('unix://'.length) };
-  const rest = listen.startsWith('tcp://') ? listen.slice('tcp://'.length) : listen;
-  const i = rest.lastIndexOf(':');
-  const port = Number(rest.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`rpc.listen: invalid address ${JSON.stringify(listen)}: use tcp://127.0.0.1:6001 or unix:///path/rr.sock`);
-  }
-  return { kind: 'tcp', host: rest.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port, path: '' };
+  const a = parseAddress(listen, 'rpc.listen', { unix: true });
+  return a.kind === 'unix' ? { kind: 'unix', host: '', port: 0, path: a.path } : { kind: 'tcp', host: a.host, port: a.port, path: '' };
 }
 
 export class RpcServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private address: RpcAddress | undefined;
+  private readonly maxFrameSize: number;
 
   constructor(
     private readonly methods: RpcMethods,
     private readonly log: Log,
+    options: RpcServerOptions = {},
   ) {
+    this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
   async listen(listen: string): Promise<RpcAddress> {
     const addr = parseRpcAddress(listen);
-    if (addr.kind === 'unix') rmSync(addr.path, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      const done = () => {
-        this.server.off('error', reject);
-        resolve();
-      };
-      if (addr.kind === 'unix') this.server.listen(addr.path, done);
-      else this.server.listen(addr.port, addr.host, done);
-    });
-    if (addr.kind === 'tcp') addr.port = (this.server.address() as net.AddressInfo).port;
+    if (addr.kind === 'unix') {
+      rmSync(addr.path, { force: true });
+      // Owner-only from the moment it exists: bind() happens inside listen() synchronously, under this umask.
+      const old = process.umask(0o177);
+      let bound: Promise<number>;
+      try {
+        bound = listenOn(this.server, { kind: 'unix', path: addr.path });
+      } finally {
+        process.umask(old);
+      }
+      await bound;
+      chmodSync(addr.path, 0o600);
+    } else {
+      addr.port = await listenOn(this.server, { kind: 'tcp', host: addr.host, port: addr.port });
+    }
     this.address = addr;
     return addr;
   }
@@ -69,19 +93,41 @@ export class RpcServer {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    const reader = new FrameReader((frame) => {
-      let msg: RpcMessage;
-      try {
-        msg = decodeRpcFrame(frame);
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'rpc: malformed call, closing the connection');
-        socket.destroy();
-        return;
-      }
-      void this.call(socket, msg);
-    }, 'rpc client');
+    let inFlight = 0;
+    let waitingForDrain = false;
+    const maybeResume = () => {
+      if (inFlight < MAX_IN_FLIGHT && !waitingForDrain && socket.isPaused() && !socket.destroyed) socket.resume();
+    };
+    const reader = new FrameReader(
+      (frame) => {
+        let msg: RpcMessage;
+        try {
+          msg = decodeRpcFrame(frame);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'rpc: malformed call, closing the connection');
+          socket.destroy();
+          return;
+        }
+        if (++inFlight >= MAX_IN_FLIGHT) socket.pause();
+        void this.call(socket, msg).then((written) => {
+          inFlight--;
+          // A client that does not read its replies stops being read: its replies cannot pile up in memory.
+          if (!written && !waitingForDrain && !socket.destroyed) {
+            waitingForDrain = true;
+            socket.pause();
+            socket.once('drain', () => {
+              waitingForDrain = false;
+              maybeResume();
+            });
+          }
+          maybeResume();
+        });
+      },
+      'rpc client',
+      { maxPayload: this.maxFrameSize },
+    );
     socket.on('data', (chunk: Buffer) => {
-      if (reader.failed) return;
+      if (reader.failed || socket.destroyed) return;
       try {
         reader.push(chunk);
       } catch (err) {
@@ -93,7 +139,8 @@ export class RpcServer {
     socket.on('close', () => this.sockets.delete(socket));
   }
 
-  private async call(socket: net.Socket, msg: RpcMessage): Promise<void> {
+  /** Runs one call and writes its reply; resolves with write()'s answer (false: the client is not reading). */
+  private async call(socket: net.Socket, msg: RpcMessage): Promise<boolean> {
     const { method, body } = msg;
     const codec = msg.flags & Flags.JSON ? Flags.JSON : msg.flags & Flags.RAW ? Flags.RAW : msg.flags & ~(Flags.ERROR | Flags.CONTROL);
     let reply: Buffer;
@@ -124,6 +171,16 @@ export class RpcServer {
       replyFlags = codec | Flags.ERROR;
       reply = Buffer.from(err instanceof Error ? err.message : String(err));
     }
-    if (!socket.destroyed) socket.write(encodeRpcFrame(replyFlags, msg.seq, method, reply));
+    if (socket.destroyed) return true;
+    return socket.write(encodeRpcFrame(replyFlags, msg.seq, method, reply));
   }
+}
+
+/**
+ * Server options from the `rpc` config section, read defensively (the key may not be in the schema yet):
+ * `rpc.max_frame_size` in MiB, like `http.max_request_size`.
+ */
+export function rpcServerOptions(section: unknown): RpcServerOptions {
+  const mib = typeof section === 'object' && section !== null ? (section as { max_frame_size?: unknown }).max_frame_size : undefined;
+  return typeof mib === 'number' && Number.isFinite(mib) && mib > 0 ? { maxFrameSize: Math.round(mib * 1024 * 1024) } : {};
 }

@@ -128,3 +128,37 @@ test('20 MB payload in 64 KB chunks is assembled once and intact', () => {
   assert.equal(got[0]!.payload.length, body.length + 3);
   assert.ok(got[0]!.payload.subarray(3).equals(body));
 });
+
+test('a header length over 13 words (HL 14, 15) is a FrameError, whole or split at any byte (issue 12)', () => {
+  for (const hl of [14, 15]) {
+    // HL 15 = 60 header bytes: more than the 52-byte header buffer the reader keeps for split headers.
+    const f = Buffer.concat([encodeFrame(0, [], Buffer.from('payload')), Buffer.alloc(60)]);
+    f[0] = 0x10 | hl;
+    f.writeUInt32LE(headerCrc(f), 6);
+    for (let split = 0; split < 20; split++) {
+      const r = new FrameReader(() => assert.fail('no frame expected'));
+      const push = () => {
+        if (split > 0) r.push(f.subarray(0, split));
+        r.push(f.subarray(split));
+      };
+      assert.throws(push, (e: unknown) => e instanceof FrameError && e.kind === 'header' && /impossible header length \(must be 3 to 13 words\)/.test(e.message), `HL ${hl} split at ${split}`);
+    }
+  }
+});
+
+test('maxPayload: a header claiming more is refused before any payload byte is buffered', () => {
+  const ok = encodeFrame(0, [1, 2], Buffer.alloc(1000, 1));
+  const big = encodeFrame(0, [1, 2], Buffer.alloc(1001, 1));
+  const got: Frame[] = [];
+  const r = new FrameReader((f) => got.push(f), 'rpc client', { maxPayload: 1000 });
+  r.push(ok);
+  assert.equal(got.length, 1);
+  // Only the header of the large frame: the refusal needs no payload.
+  assert.throws(
+    () => r.push(big.subarray(0, 20)),
+    (e: unknown) =>
+      e instanceof FrameError && e.kind === 'too-large' && e.size?.length === 1001 && e.size.limit === 1000 && /too large: its header claims a 1001-byte payload, the limit is 1000 bytes/.test(e.message),
+  );
+  assert.equal(r.failed, true);
+  r.push(big.subarray(20)); // later bytes are only collected, never thrown on again
+});
