@@ -6,18 +6,41 @@
  * reachable, `php spark burner:start --daemon` on free ports, pages answered, `php spark burner:stop`, nothing left
  * running. Also: a failing install keeps the earlier vendor/bin/rr; the start options take effect.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, VERSIONS, freePort, portBusy, run, unavailable, type Version } from './helpers.js';
+import { ROOT, VERSIONS, freePort, portBusy, unavailable, type Version } from './helpers.js';
 
 const PHP = process.env.PHP_BINARY ?? 'php';
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 /** npm must not need a registry for a --server install: point it at a port nobody listens on. */
 const NO_REGISTRY = { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' };
+
+/**
+ * Runs a command to completion and returns its whole output: resolves on 'close' (every byte read), not on 'exit'
+ * (which may come before the last output chunk, and did on a busy machine).
+ */
+function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + String(err) });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,7 +129,13 @@ let tarball = '';
 before(async () => {
   // The package as `npm pack` makes it for the registry. Scripts are skipped because this test runs from the
   // build the suite already made (prepack would rebuild dist/ under the other tests' feet).
+  // BURNER_SERVER_TARBALL names a tarball packed beforehand (e.g. by a release job) to test that one instead.
   packDir = mkdtempSync(path.join(tmpdir(), 'burner-pack-'));
+  if (process.env.BURNER_SERVER_TARBALL) {
+    tarball = path.resolve(process.env.BURNER_SERVER_TARBALL);
+    assert.ok(existsSync(tarball), `BURNER_SERVER_TARBALL=${tarball}: no such file`);
+    return;
+  }
   const res = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir], { cwd: ROOT, timeoutMs: 180_000 });
   assert.equal(res.code, 0, res.stdout + res.stderr);
   tarball = path.join(packDir, res.stdout.trim().split('\n').pop()!);
@@ -199,6 +228,7 @@ function userPath(version: Version): void {
         const start = await run(PHP, ['spark', 'burner:start', '--daemon', '--host', '127.0.0.1', `--port=${port}`, '--workers', '1', '--max-requests', '2'], { cwd: app });
         assert.equal(start.code, 0, start.stdout + start.stderr);
         assert.match(start.stdout, /running in the background/);
+        assert.ok(existsSync(path.join(app, '.pid')), 'burner:start --daemon returns once the server wrote .pid');
         const pid = Number(readFileSync(path.join(app, '.pid'), 'utf8').trim());
         assert.ok(alive(pid));
 

@@ -135,15 +135,16 @@ final class Server
         if ($pid <= 0) {
             return null;
         }
-        // Give it a moment: a bad config makes it exit at once.
-        for ($i = 0; $i < 30; $i++) {
-            usleep(100_000);
+        // Wait for the server to write .pid (it is up) or to exit (a bad config ends it at once); on a busy machine
+        // Node.js can take seconds to start.
+        for ($i = 0; $i < 600; $i++) {
+            if (is_file($this->rootPath . '.pid')) {
+                return $pid;
+            }
             if (! self::alive($pid)) {
                 return null;
             }
-            if (is_file($this->rootPath . '.pid')) {
-                break;
-            }
+            usleep(50_000);
         }
 
         return $pid;
