@@ -5,33 +5,44 @@ declare(strict_types=1);
 namespace Burner\Tests\CodeIgniter;
 
 /**
- * The CodeIgniter 4.1.3 test application (scripts/ci4-app.sh --fixtures) and the drive.php runner.
+ * The CodeIgniter test applications (scripts/ci4-app.sh --version V --fixtures) and the drive.php runner.
  */
 final class CiApp
 {
-    private static ?string $path = null;
+    /** Exit code of scripts/ci4-app.sh when the version's tarball is absent. */
+    public const TARBALL_ABSENT = 3;
+
+    /** @var array<string, string> version => app path */
+    private static array $paths = [];
 
     public static function repo(): string
     {
         return dirname(__DIR__, 3);
     }
 
-    /** Creates (or refreshes the fixtures of) the test app once per test run. */
-    public static function path(): string
+    /**
+     * Creates (or refreshes the fixtures of) the test app of a CodeIgniter version once per test run. Null when the
+     * version's tarball is absent (the caller skips, saying so).
+     */
+    public static function path(string $version = '4.1.3'): ?string
     {
-        if (self::$path === null) {
-            $target = self::repo() . '/tmp/ci4-phpunit';
-            $cmd = ['bash', self::repo() . '/scripts/ci4-app.sh', $target, '--fixtures'];
+        if (! array_key_exists($version, self::$paths)) {
+            $target = self::repo() . '/tmp/ci4-phpunit-' . $version;
+            $cmd = ['bash', self::repo() . '/scripts/ci4-app.sh', $target, '--version', $version, '--fixtures'];
             $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
             $out = stream_get_contents($pipes[1]);
             $err = stream_get_contents($pipes[2]);
-            if (proc_close($proc) !== 0) {
+            $code = proc_close($proc);
+            if ($code === self::TARBALL_ABSENT) {
+                self::$paths[$version] = null;
+            } elseif ($code !== 0) {
                 throw new \RuntimeException("scripts/ci4-app.sh failed:\n{$out}\n{$err}");
+            } else {
+                self::$paths[$version] = $target;
             }
-            self::$path = $target;
         }
 
-        return self::$path;
+        return self::$paths[$version];
     }
 
     /**
