@@ -18,9 +18,10 @@ export function options(script: string, overrides: Partial<PoolOptions> = {}): P
     relay: 'pipes',
     numWorkers: 2,
     maxJobs: 0,
-    allocateTimeout: 5000,
-    destroyTimeout: 2000,
-    resetTimeout: 5000,
+    // Safety nets only, generous so a busy machine does not fail a test; tests of a limit set their own value.
+    allocateTimeout: 30000,
+    destroyTimeout: 10000,
+    resetTimeout: 30000,
     streamTimeout: 2000,
     maxQueueSize: 0,
     debug: false,
