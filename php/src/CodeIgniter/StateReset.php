@@ -77,6 +77,31 @@ final class StateReset
         }
     }
 
+    /**
+     * A MySQL client error on a connection (server gone, connection lost: CR_* codes 2000-2999, or 4031, closed for
+     * inactivity) makes the next request check the connections, also when the app swallowed the error (DBDebug off)
+     * and answered 200. Reads the error code the client already has: no round trip.
+     */
+    private function noteConnectionErrors(): void
+    {
+        if (! class_exists(\CodeIgniter\Database\Config::class, false)) {
+            return;
+        }
+        foreach (\CodeIgniter\Database\Config::getConnections() as $db) {
+            $conn = is_object($db) ? ($db->connID ?? null) : null;
+            if ($conn instanceof \mysqli) {
+                try {
+                    $errno = (int) @$conn->errno;
+                } catch (Throwable) {
+                    $errno = 2006; // a closed handle: gone
+                }
+                if (($errno >= 2000 && $errno < 3000) || $errno === 4031) {
+                    $this->checkConnections = true;
+                }
+            }
+        }
+    }
+
     private function cacheKept(): bool
     {
         return in_array('cache', $this->config->persistentServices, true)
@@ -98,6 +123,7 @@ final class StateReset
     public function afterRequest(): void
     {
         $this->lastRequestEnd = microtime(true);
+        $this->noteConnectionErrors();
         $this->rollbackTransactions();
         $this->resetServices();
         if (class_exists(\CodeIgniter\Config\Factories::class, false)) {

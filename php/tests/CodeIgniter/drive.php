@@ -18,7 +18,24 @@ use Burner\Http\Request;
 
 $kernel = Kernel::boot($appRoot);
 $replies = [];
+$internals = static fn (string $property) => (fn () => $this->{$property})->call($kernel);
 foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as $spec) {
+    // Test hooks: bridge settings, an idle time (moved back instead of slept), a server-side KILL of the MySQL
+    // connection the previous reply named.
+    foreach ($spec['config'] ?? [] as $name => $value) {
+        $internals('config')->{$name} = $value;
+    }
+    if (isset($spec['idle'])) {
+        (function (float $idle) {
+            $this->lastRequestEnd -= $idle;
+        })->call($internals('reset'), (float) $spec['idle']);
+    }
+    if (! empty($spec['killPrevious'])) {
+        $previous = json_decode(base64_decode(end($replies)['body']), true);
+        $admin = new mysqli('localhost', 'root', '', 'mysql', 0, (string) getenv('BT_MYSQL_SOCKET'));
+        $admin->query('KILL ' . (int) $previous['connection']);
+        $admin->close();
+    }
     $r = new Request();
     $r->method = $spec['method'] ?? 'GET';
     $r->uri = $spec['uri'];
