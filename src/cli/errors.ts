@@ -1,2 +1,4 @@
 /** An error that the CLI prints as one line before exiting non-zero. */
-export class CliError extends Error {}
+export class CliError extends Error {
+  override name = 'CliError';
+}

@@ -37,7 +37,7 @@ function rawRequest(port: number, text: string): Promise<string> {
     s.on('end', () => resolve(out));
     s.on('close', () => resolve(out));
     s.on('error', reject);
-    setTimeout(() => s.destroy(), 3000).unref();
+    setTimeout(() => s.destroy(), 30_000).unref(); // a safety net only: every request here ends with the server closing
   });
 }
 
