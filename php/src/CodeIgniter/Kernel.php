@@ -118,11 +118,7 @@ final class Kernel
         $this->reset->afterRequest();
     }
 
-    public function isModern(): bool
-    {
-        return $this->can->exceptionHandlers;
-    }
-
+    /** What the booted CodeIgniter can do (which generation adapter runs it, see Generation\Generation). */
     public function capabilities(): Capabilities
     {
         return $this->can;

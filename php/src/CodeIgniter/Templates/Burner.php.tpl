@@ -20,7 +20,9 @@ class Burner extends BaseConfig
     /**
      * Services kept from one request to the next, in addition to the built-in list (autoloader, locator,
      * exceptions, commands, cache, superglobals). Every other shared service is rebuilt for each request.
-     * Only add services that hold no per-request state.
+     * Only add services that hold no per-request state. When app/Config/WorkerMode.php exists (CodeIgniter 4.7),
+     * its $persistentServices replace the built-in list and these are added to it; its $forceGarbageCollection
+     * replaces $gcCollectCycles below.
      *
      * @var list<string>
      */
@@ -47,6 +49,16 @@ class Burner extends BaseConfig
      * @var bool
      */
     public $dbCloseAfterRequest = false;
+
+    /**
+     * With $dbReconnect = 'ping': check a connection only when the worker has been idle for longer than this many
+     * seconds (a busy worker's connections are in use; an idle one is where the server's wait_timeout or a restart
+     * strikes), and after a request that failed or hit a connection error. 0 checks before every request (one
+     * extra round trip each). Keep it below the database server's wait_timeout.
+     *
+     * @var float
+     */
+    public $dbPingAfterIdle = 1.0;
 
     /**
      * CodeIgniter 4.1-4.3 read app/Config/Routes.php again on every request. Burner builds the route collection
