@@ -15,7 +15,7 @@ export interface Scheduler {
   clearTimeout(handle: unknown): void;
 }
 
-export const realScheduler: Scheduler = {
+const realScheduler: Scheduler = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -28,7 +28,7 @@ export interface BackoffOptions {
   healthyLife: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { minDelay: 100, maxDelay: 5000, healthyLife: 10_000 };
+const DEFAULT_BACKOFF: BackoffOptions = { minDelay: 100, maxDelay: 5000, healthyLife: 10_000 };
 
 /** What the pool reports about its restarts (StaticPool.respawnState()). */
 export interface BackoffState {

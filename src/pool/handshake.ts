@@ -7,12 +7,12 @@ import { FrameError } from '../goridge/reader.js';
 import type { Relay } from './relay.js';
 
 /** The PID request frame; the PID is never 0 (PHP needs a non-empty value). */
-export function pidRequestFrame(): Buffer {
+function pidRequestFrame(): Buffer {
   return encodeControlFrame({ pid: process.pid || 1 });
 }
 
 /** Validates the worker's handshake reply; returns its PID or throws with the reason. */
-export function parsePidReply(frame: Frame): number {
+function parsePidReply(frame: Frame): number {
   if ((frame.flags & CONTROL) === 0) throw new Error('unexpected response, header is missing, no CONTROL flag');
   let pid: unknown;
   try {
