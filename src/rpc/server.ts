@@ -171,7 +171,7 @@ export class RpcServer {
       replyFlags = codec | Flags.ERROR;
       reply = Buffer.from(err instanceof Error ? err.message : String(err));
     }
-    if (socket.destroyed) return true;
+    if (socket.destroyed || !socket.writable) return true;
     return socket.write(encodeRpcFrame(replyFlags, msg.seq, method, reply));
   }
 }
