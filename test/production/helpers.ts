@@ -88,7 +88,9 @@ export interface Instance {
   logs(): string;
   /** Starts `rr serve` (again) on the same ports; resolves once HTTP accepts connections. */
   start(): Promise<void>;
-  /** SIGTERM and wait for the exit (the graceful path: drain, in-flight requests finish). Resolves the exit code. */
+  /** Sends SIGTERM once (a second SIGTERM would force the exit); returns the pid. */
+  terminate(): number;
+  /** SIGTERM (once) and wait for the exit (the graceful path: drain, in-flight requests finish). Resolves the exit code. */
   stop(): Promise<number | null>;
   /** Stop and remove the temp dir. */
   dispose(): Promise<void>;
@@ -138,6 +140,7 @@ ${options.extra ?? ''}`;
   const file = path.join(dir, '.rr.yaml');
   writeFileSync(file, yaml);
   let child: ChildProcess | undefined;
+  let terminated = false;
   let exited: Promise<number | null> = Promise.resolve(null);
   let logs = '';
   const self: Instance = {
@@ -153,6 +156,7 @@ ${options.extra ?? ''}`;
     async start() {
       const c = spawn(process.execPath, [RR, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
+      terminated = false;
       c.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
       c.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
       exited = new Promise((resolve) => c.once('exit', (code) => resolve(code)));
@@ -166,10 +170,18 @@ ${options.extra ?? ''}`;
         await new Promise((r) => setTimeout(r, 50));
       }
     },
+    terminate() {
+      const c = child;
+      if (!c) throw new Error('not running');
+      if (!terminated && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      terminated = true;
+      return c.pid!;
+    },
     async stop() {
       const c = child;
       if (!c) return null;
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      if (!terminated && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      terminated = true;
       const killer = setTimeout(() => c.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(killer);
