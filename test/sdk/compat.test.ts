@@ -19,14 +19,21 @@ const sdk = await installSdk();
 const skip = sdk.skip ?? false;
 const WORKER = path.join(FIXTURES, 'sdk', 'worker.php');
 
-async function config(relay: 'pipes' | 'tcp' | 'unix', api: 'psr7' | 'http', rpcPort: number): Promise<string> {
+/** `rpc` is a TCP port, or 'unix' for an RPC Unix socket in the server's temp dir. */
+async function config(relay: 'pipes' | 'tcp' | 'unix', api: 'psr7' | 'http', rpc: number | 'unix'): Promise<string> {
   const relayValue = relay === 'pipes' ? 'pipes' : relay === 'tcp' ? `tcp://127.0.0.1:${await freePort()}` : 'unix://{{DIR}}/relay.sock';
   return `version: "3"
 rpc:
-  listen: tcp://127.0.0.1:${rpcPort}
+  listen: ${rpc === 'unix' ? 'unix://{{DIR}}/rpc.sock' : `tcp://127.0.0.1:${rpc}`}
 server:
   command: "php ${WORKER} ${sdk.autoload} ${api}"
   relay: "${relayValue}"
+  env:
+    APP_SECRET: "s3cr3t-value"
+  on_init:
+    command: "php -r echo(1);"
+    env:
+      INIT_TOKEN: "init-secret"
 http:
   address: 127.0.0.1:{{PORT}}
   codec: json
@@ -80,10 +87,12 @@ function uploadForm(): FormData {
 function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
   describe(`official SDK: PSR7Worker + nyholm/psr7 over ${relay}`, { skip }, () => {
     let s: Served;
-    let rpcPort: number;
+    let rpcAddress: string;
     before(async () => {
-      rpcPort = await freePort();
-      s = await serve(await config(relay, 'psr7', rpcPort));
+      // Over the Unix relay, RPC is a Unix socket too (RR_RPC=unix://...): the PHP clients must work with both.
+      const rpc = relay === 'unix' ? 'unix' : await freePort();
+      s = await serve(await config(relay, 'psr7', rpc));
+      rpcAddress = rpc === 'unix' ? `unix://${s.dir}/rpc.sock` : `tcp://127.0.0.1:${rpc}`;
     });
     after(async () => {
       if (s) assert.equal(await s.stop(), 0, 'graceful exit');
@@ -243,7 +252,7 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     });
 
     test('Spiral\\Goridge\\RPC\\RPC with the JSON codec: informer and resetter', async () => {
-      const out = await runSdkRpc(sdk.autoload!, `tcp://127.0.0.1:${rpcPort}`, 'informer-resetter');
+      const out = await runSdkRpc(sdk.autoload!, rpcAddress, 'informer-resetter');
       assert.match(out.version, /^\d{4}\.\d+\.\d+$/);
       assert.deepEqual(out.resetters, ['http']);
       assert.deepEqual(out.informers, ['http']);
@@ -255,6 +264,10 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
       assert.equal(out.unknownPlugin.class, 'Spiral\\Goridge\\RPC\\Exception\\ServiceException');
       assert.match(out.unknownPlugin.message, /no such plugin: nope/);
       assert.match(out.unknownService.message, /rpc: can't find service jobs\.Push/);
+      // Issue 14: rpc.Config hands out no environment values (keys stay visible).
+      assert.deepEqual(out.config.server.env, { APP_SECRET: '[redacted]' });
+      assert.deepEqual(out.config.server.on_init.env, { INIT_TOKEN: '[redacted]' });
+      assert.ok(!JSON.stringify(out.config).includes('secret-value') && !JSON.stringify(out.config).includes('init-secret'));
       const res = await fetch(`${s.url}/echo?after=reset`);
       assert.equal(res.status, 200);
       await res.arrayBuffer();
