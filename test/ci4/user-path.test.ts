@@ -23,7 +23,11 @@ const NO_REGISTRY = { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fet
  * Runs a command to completion and returns its whole output: resolves on 'close' (every byte read), not on 'exit'
  * (which may come before the last output chunk, and did on a busy machine).
  */
-function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -167,7 +171,9 @@ function userPath(version: Version): void {
     before(async () => {
       home = mkdtempSync(path.join(tmpdir(), `burner-user-${version}-`));
       app = path.join(home, 'my-app');
-      const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', version, '--no-burner'], { timeoutMs: 180_000 });
+      const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', version, '--no-burner'], {
+        timeoutMs: 180_000,
+      });
       assert.equal(res.code, 0, res.stdout + res.stderr);
       // Stand-in for packagist: no packagist, a path repository mirroring (not linking) this repository the way
       // packagist's zip would hold it, at the version a release tag would give it.
@@ -198,7 +204,8 @@ function userPath(version: Version): void {
         assert.equal(existsSync(path.join(pkg, left)), false, `${left} is export-ignored`);
       }
       const list = await run(PHP, ['spark', 'list'], { cwd: app });
-      for (const command of ['burner:init', 'burner:start', 'burner:stop']) assert.match(list.stdout, new RegExp(command), `spark lists ${command}`);
+      for (const command of ['burner:init', 'burner:start', 'burner:stop'])
+        assert.match(list.stdout, new RegExp(command), `spark lists ${command}`);
     });
 
     test('burner:init RoadRunner --server=<tarball> installs vendor/bin/rr with no registry and writes the config', async () => {
@@ -225,7 +232,11 @@ function userPath(version: Version): void {
       const yamlFile = path.join(app, '.rr.yaml');
       writeFileSync(yamlFile, readFileSync(yamlFile, 'utf8').replace('tcp://127.0.0.1:6001', `tcp://127.0.0.1:${rpcPort}`));
       try {
-        const start = await run(PHP, ['spark', 'burner:start', '--daemon', '--host', '127.0.0.1', `--port=${port}`, '--workers', '1', '--max-requests', '2'], { cwd: app });
+        const start = await run(
+          PHP,
+          ['spark', 'burner:start', '--daemon', '--host', '127.0.0.1', `--port=${port}`, '--workers', '1', '--max-requests', '2'],
+          { cwd: app },
+        );
         assert.equal(start.code, 0, start.stdout + start.stderr);
         assert.match(start.stdout, /running in the background/);
         assert.ok(existsSync(path.join(app, '.pid')), 'burner:start --daemon returns once the server wrote .pid');
@@ -270,12 +281,20 @@ describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
   before(async () => {
     home = mkdtempSync(path.join(tmpdir(), 'burner-user-fail-'));
     app = path.join(home, 'app');
-    const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', '4.1.3', '--no-burner'], { timeoutMs: 180_000 });
+    const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', '4.1.3', '--no-burner'], {
+      timeoutMs: 180_000,
+    });
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const composer = JSON.parse(readFileSync(path.join(app, 'composer.json'), 'utf8')) as Record<string, unknown>;
-    composer.repositories = [{ type: 'path', url: ROOT, options: { symlink: false, versions: { 'burner/burner': PACKAGE.version } } }, { 'packagist.org': false }];
+    composer.repositories = [
+      { type: 'path', url: ROOT, options: { symlink: false, versions: { 'burner/burner': PACKAGE.version } } },
+      { 'packagist.org': false },
+    ];
     writeFileSync(path.join(app, 'composer.json'), JSON.stringify(composer, null, 4));
-    const req = await run('composer', ['require', '--no-interaction', '--no-progress', '--quiet', 'burner/burner'], { cwd: app, env: { COMPOSER_DISABLE_NETWORK: '1' } });
+    const req = await run('composer', ['require', '--no-interaction', '--no-progress', '--quiet', 'burner/burner'], {
+      cwd: app,
+      env: { COMPOSER_DISABLE_NETWORK: '1' },
+    });
     assert.equal(req.code, 0, req.stdout + req.stderr);
   });
   after(async () => {
@@ -288,7 +307,10 @@ describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
     try {
       const php = spawnSync('sh', ['-c', `command -v ${PHP}`], { encoding: 'utf8' }).stdout.trim();
       symlinkSync(php, path.join(bin, 'php'));
-      const res = await run(path.join(bin, 'php'), ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], { cwd: app, env: { PATH: bin } });
+      const res = await run(path.join(bin, 'php'), ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], {
+        cwd: app,
+        env: { PATH: bin },
+      });
       assert.notEqual(res.code, 0);
       assert.match(res.stdout + res.stderr, /Node\.js .*required/);
       assert.equal(existsSync(path.join(app, '.rr.yaml')), false, 'nothing written');
@@ -301,9 +323,14 @@ describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
     const ok = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server', tarball], { cwd: app, env: NO_REGISTRY });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     const launcher = readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8');
-    const configs = readdirSync(app).filter((f) => f.startsWith('.rr.yaml')).sort();
+    const configs = readdirSync(app)
+      .filter((f) => f.startsWith('.rr.yaml'))
+      .sort();
 
-    const res = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server=/nonexistent/burner-server.tgz'], { cwd: app, env: NO_REGISTRY });
+    const res = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server=/nonexistent/burner-server.tgz'], {
+      cwd: app,
+      env: NO_REGISTRY,
+    });
     const out = res.stdout + res.stderr;
     assert.notEqual(res.code, 0, out);
     assert.match(out, /burner:init failed: --server=\/nonexistent\/burner-server\.tgz: no such file or directory/);
@@ -314,7 +341,13 @@ describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
     const version = await run(path.join(app, 'vendor/bin/rr'), ['--version']);
     assert.equal(version.code, 0, 'the earlier server still runs');
     assert.match(version.stdout, /burner /);
-    assert.deepEqual(readdirSync(app).filter((f) => f.startsWith('.rr.yaml')).sort(), configs, 'the config was not touched');
+    assert.deepEqual(
+      readdirSync(app)
+        .filter((f) => f.startsWith('.rr.yaml'))
+        .sort(),
+      configs,
+      'the config was not touched',
+    );
 
     // Run again with a good source: the earlier files are kept as one backup each.
     const again = await run(PHP, ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], { cwd: app, env: NO_REGISTRY });
@@ -328,14 +361,19 @@ describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
     const yamlFile = path.join(app, '.rr.yaml');
     writeFileSync(yamlFile, readFileSync(yamlFile, 'utf8').replace('tcp://127.0.0.1:6001', `tcp://127.0.0.1:${rpcPort}`));
     try {
-      const start = await run(PHP, ['spark', 'burner:start', '--watch', '--daemon', '--host', '127.0.0.1', '--port', String(port)], { cwd: app });
+      const start = await run(PHP, ['spark', 'burner:start', '--watch', '--daemon', '--host', '127.0.0.1', '--port', String(port)], {
+        cwd: app,
+      });
       assert.equal(start.code, 0, start.stdout + start.stderr);
       assert.match(start.stdout, /Watching app\/ and \.env/);
       const base = `http://127.0.0.1:${port}`;
       await until('the welcome page', async () => ((await page(`${base}/`)).status === 200 ? true : undefined));
 
       const controller = path.join(app, 'app/Controllers/Home.php');
-      writeFileSync(controller, readFileSync(controller, 'utf8').replace(/return view\('welcome_message'\);/, "return 'changed while watching';"));
+      writeFileSync(
+        controller,
+        readFileSync(controller, 'utf8').replace(/return view\('welcome_message'\);/, "return 'changed while watching';"),
+      );
       const body = await until('the changed page', async () => {
         const p = await page(`${base}/`);
         return p.body === 'changed while watching' ? p.body : undefined;

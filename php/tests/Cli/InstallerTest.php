@@ -58,12 +58,14 @@ final class InstallerTest extends TestCase
     {
         $this->installer()->installServer($this->package('1.0.0'));
 
-        foreach ([
+        foreach (
+            [
             'missing' => [$this->dir . '/nonexistent.tgz', 'no such file or directory'],
             'not a tarball' => [$this->file('junk.tgz', 'not gzip'), '`npm install` failed'],
             'rr that does not start' => [$this->package('2.0.0', "process.exit(3);\n"), '`vendor/bin/rr --version` failed'],
             'another package' => [$this->package('2.0.0', null, 'left-pad'), 'has no node_modules/burner-server/bin/rr.js'],
-        ] as $case => [$source, $what]) {
+            ] as $case => [$source, $what]
+        ) {
             try {
                 $this->installer()->installServer($source);
                 self::fail("{$case}: no failure");
@@ -150,7 +152,7 @@ final class InstallerTest extends TestCase
     {
         $package = json_decode((string) file_get_contents(dirname(__DIR__, 3) . '/package.json'), true);
         self::assertSame(Installer::NPM_PACKAGE, $package['name']);
-        self::assertSame(Installer::SERVER_VERSION, $package['version'], 'php/src/CodeIgniter/Cli/Installer.php SERVER_VERSION = package.json version');
+        self::assertSame(Installer::SERVER_VERSION, $package['version'], 'Installer::SERVER_VERSION is package.json\'s version');
     }
 
     private function installer(): Installer

@@ -95,7 +95,8 @@ final class OptionsTest extends TestCase
 
     public function testConfiguredAddressIsReadFromTheHttpSection(): void
     {
-        $yaml = "version: \"3\"\nrpc:\n  listen: tcp://127.0.0.1:6001\nhttp:\n  # comment\n  address: \"127.0.0.1:8000\"\n  pool:\n    num_workers: 2\n";
+        $yaml = "version: \"3\"\nrpc:\n  listen: tcp://127.0.0.1:6001\n"
+            . "http:\n  # comment\n  address: \"127.0.0.1:8000\"\n  pool:\n    num_workers: 2\n";
         self::assertSame('127.0.0.1:8000', StartOptions::configuredAddress($yaml));
         self::assertSame('0.0.0.0:8080', StartOptions::configuredAddress("version: \"3\"\n"));
     }

@@ -64,7 +64,10 @@ final class Installer
     {
         $npm = self::which('npm');
         if ($npm === null) {
-            throw new InstallFailed('npm was not found in PATH', 'Install Node.js (>= 20.15, it comes with npm), then run `php spark burner:init RoadRunner` again.');
+            throw new InstallFailed(
+                'npm was not found in PATH',
+                'Install Node.js (>= 20.15, it comes with npm), then run `php spark burner:init RoadRunner` again.',
+            );
         }
         $vendor = $this->rootPath . 'vendor/';
         $target = $vendor . self::NPM_PACKAGE;
@@ -103,7 +106,10 @@ final class Installer
             }
             $entry = $staging . '/node_modules/' . self::NPM_PACKAGE . '/bin/rr.js';
             if (! is_file($entry)) {
-                throw new InstallFailed("the installed package has no node_modules/" . self::NPM_PACKAGE . '/bin/rr.js', 'Is it the ' . self::NPM_PACKAGE . " package? {$advice}");
+                throw new InstallFailed(
+                    'the installed package has no node_modules/' . self::NPM_PACKAGE . '/bin/rr.js',
+                    'Is it the ' . self::NPM_PACKAGE . " package? {$advice}",
+                );
             }
 
             // Swap the directories, then prove the new launcher works before it becomes vendor/bin/rr.
@@ -121,8 +127,11 @@ final class Installer
                 if (file_exists($old)) {
                     rename($old, $target);
                 }
-                throw new InstallFailed("`vendor/bin/rr --version` failed with the new server (exit code {$code})" . self::tail($output),
-                    'Check that `node --version` is 20.15 or newer; run `node vendor/' . self::NPM_PACKAGE . '/node_modules/' . self::NPM_PACKAGE . '/bin/rr.js --version` for details.');
+                throw new InstallFailed(
+                    "`vendor/bin/rr --version` failed with the new server (exit code {$code})" . self::tail($output),
+                    'Check that `node --version` is 20.15 or newer; run `node vendor/' . self::NPM_PACKAGE . '/node_modules/'
+                    . self::NPM_PACKAGE . '/bin/rr.js --version` for details.'
+                );
             }
             rename($launcher, $bin);
             $this->say('vendor/bin/rr --version: ' . trim($output));
@@ -158,7 +167,9 @@ final class Installer
             return [$m[1], "the version of burner/burner, {$installed}"];
         }
 
-        return [self::SERVER_VERSION, 'burner/burner is ' . ($installed ?? 'not a composer install') . ', which declares server version ' . self::SERVER_VERSION];
+        $what = 'burner/burner is ' . ($installed ?? 'not a composer install');
+
+        return [self::SERVER_VERSION, "{$what}, which declares server version " . self::SERVER_VERSION];
     }
 
     /** The launcher finds the server relative to itself, so the project can move (container builds, deploys). */
@@ -179,7 +190,11 @@ final class Installer
         $path = str_starts_with($source, '/') ? $source : getcwd() . '/' . $source;
         $real = realpath($path);
         if ($real === false) {
-            throw new InstallFailed("--server={$source}: no such file or directory", 'Give the path of a tarball made by `npm pack` in the Burner repository (' . self::NPM_PACKAGE . '-<version>.tgz), or of such a package directory.');
+            throw new InstallFailed(
+                "--server={$source}: no such file or directory",
+                'Give the path of a tarball made by `npm pack` in the Burner repository (' . self::NPM_PACKAGE
+                . '-<version>.tgz), or of such a package directory.',
+            );
         }
         if (is_file($real)) {
             $this->say("installing the server from {$real} (no registry)");
@@ -188,7 +203,10 @@ final class Installer
         }
         $manifest = json_decode((string) @file_get_contents($real . '/package.json'), true);
         if (! is_array($manifest) || ($manifest['name'] ?? null) !== self::NPM_PACKAGE) {
-            throw new InstallFailed("--server={$source}: {$real} is not the " . self::NPM_PACKAGE . ' package (its package.json does not name it)', 'Give the Burner repository, an unpacked ' . self::NPM_PACKAGE . ' package, or a tarball made by `npm pack`.');
+            throw new InstallFailed(
+                "--server={$source}: {$real} is not the " . self::NPM_PACKAGE . ' package (its package.json does not name it)',
+                'Give the Burner repository, an unpacked ' . self::NPM_PACKAGE . ' package, or a tarball made by `npm pack`.',
+            );
         }
         $packDir = sys_get_temp_dir() . '/burner-pack-' . getmypid() . '-' . bin2hex(random_bytes(3));
         mkdir($packDir, 0777, true);
@@ -200,7 +218,10 @@ final class Installer
         $tarballs = glob($packDir . '/*.tgz') ?: [];
         if ($code !== 0 || count($tarballs) !== 1) {
             self::remove($packDir);
-            throw new InstallFailed("`npm pack` in {$real} failed (exit code {$code})" . self::tail($output), 'Run `npm ci && npm pack` there yourself and pass the tarball with --server.');
+            throw new InstallFailed(
+                "`npm pack` in {$real} failed (exit code {$code})" . self::tail($output),
+                'Run `npm ci && npm pack` there yourself and pass the tarball with --server.',
+            );
         }
 
         return [$tarballs[0], $packDir];
@@ -306,7 +327,8 @@ final class Installer
      */
     private function run(string $command, string $cwd): array
     {
-        $this->say('$ ' . str_replace($this->rootPath, '', $command) . ($cwd !== $this->rootPath ? '   (in ' . $this->relative(rtrim($cwd, '/') . '/') . ')' : ''));
+        $where = $cwd !== $this->rootPath ? '   (in ' . $this->relative(rtrim($cwd, '/') . '/') . ')' : '';
+        $this->say('$ ' . str_replace($this->rootPath, '', $command) . $where);
         $proc = proc_open($command . ' 2>&1', [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w']], $pipes, $cwd);
         if (! is_resource($proc)) {
             return [-1, 'could not start the command'];
@@ -353,7 +375,10 @@ final class Installer
         if (! is_dir($path)) {
             return;
         }
-        $items = new \RecursiveIteratorIterator(new \RecursiveDirectoryIterator($path, \FilesystemIterator::SKIP_DOTS), \RecursiveIteratorIterator::CHILD_FIRST);
+        $items = new \RecursiveIteratorIterator(
+            new \RecursiveDirectoryIterator($path, \FilesystemIterator::SKIP_DOTS),
+            \RecursiveIteratorIterator::CHILD_FIRST,
+        );
         foreach ($items as $item) {
             $item->isDir() && ! $item->isLink() ? rmdir($item->getPathname()) : unlink($item->getPathname());
         }

@@ -77,7 +77,8 @@ final class StartOptions
             $ignore[] = $entry;
         }
         $version = preg_match('/^version:[ \t]*["\']?([\w.]+)/m', $configYaml, $m) === 1 ? $m[1] : '3';
-        $list = static fn (array $items): string => '[' . implode(', ', array_map(static fn ($i) => json_encode((string) $i, JSON_UNESCAPED_SLASHES), $items)) . ']';
+        $quote = static fn ($item): string => (string) json_encode((string) $item, JSON_UNESCAPED_SLASHES);
+        $list = static fn (array $items): string => '[' . implode(', ', array_map($quote, $items)) . ']';
 
         return "# Written by `php spark burner:start --watch` for this run: {$configPath} plus the reload plugin.\n"
             . 'version: ' . json_encode($version) . "\n"
@@ -117,8 +118,10 @@ final class StartOptions
     /** http.address of a .rr.yaml written by burner:init (or edited by hand), without a YAML parser. */
     public static function configuredAddress(string $yaml): string
     {
-        if (preg_match('/^http:\s*\n((?:[ \t]+.*\n|[ \t]*\n)*)/m', $yaml . "\n", $section) === 1
-            && preg_match('/^[ \t]+address:[ \t]*["\']?([^"\'\s#]+)/m', $section[1], $m) === 1) {
+        if (
+            preg_match('/^http:\s*\n((?:[ \t]+.*\n|[ \t]*\n)*)/m', $yaml . "\n", $section) === 1
+            && preg_match('/^[ \t]+address:[ \t]*["\']?([^"\'\s#]+)/m', $section[1], $m) === 1
+        ) {
             return $m[1];
         }
 
@@ -128,7 +131,8 @@ final class StartOptions
     private static function count(string $name, string $value, int $min): int
     {
         if (! ctype_digit($value) || (int) $value < $min) {
-            throw new \InvalidArgumentException("--{$name} must be a whole number" . ($min > 0 ? " of at least {$min}" : ' (0 = no limit)') . ", got '{$value}'");
+            $range = $min > 0 ? " of at least {$min}" : ' (0 = no limit)';
+            throw new \InvalidArgumentException("--{$name} must be a whole number{$range}, got '{$value}'");
         }
 
         return (int) $value;
