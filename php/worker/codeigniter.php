@@ -102,4 +102,7 @@ while (true) {
         ErrorPages::logToStderr($e);
     }
     $kernel->afterResponse();
+    if ($kernel->mustRestart()) {
+        break; // see Kernel::mustRestart(); the pool starts a replacement
+    }
 }

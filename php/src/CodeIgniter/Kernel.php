@@ -32,6 +32,7 @@ final class Kernel
     private int $baseLevel = 0;
     private string $stray = '';
     private bool $inRequest = false;
+    private bool $mustRestart = false;
 
     private static ?self $booted = null;
 
@@ -131,6 +132,13 @@ final class Kernel
      */
     public function handle(object $request): Reply
     {
+        if (headers_sent()) {
+            // Output went past every buffer to STDOUT earlier: PHP no longer lets the session id change, so sessions
+            // could not be kept apart. This worker serves nothing more (see mustRestart()).
+            $this->mustRestart = true;
+
+            return ErrorPages::plain500();
+        }
         $this->inRequest = true;
         $this->baseLevel = ob_get_level();
         $this->stray = '';
@@ -173,6 +181,11 @@ final class Kernel
         }
         $this->stray = '';
         $this->inRequest = false;
+        if (headers_sent($file, $line)) {
+            @fwrite(STDERR, "[burner] output reached STDOUT outside the bridge's buffers ({$file}:{$line}); "
+                . "the session id can no longer be changed in this process, so the worker restarts after this request\n");
+            $this->mustRestart = true;
+        }
 
         return $reply;
     }
@@ -186,6 +199,15 @@ final class Kernel
         } catch (Throwable $e) {
             ErrorPages::logToStderr($e);
         }
+    }
+
+    /**
+     * True once output escaped to STDOUT (PHP then counts headers as sent and refuses to change the session id):
+     * the worker must exit after answering, and the pool starts a fresh one.
+     */
+    public function mustRestart(): bool
+    {
+        return $this->mustRestart;
     }
 
     /** True while handle() runs (the fatal-error handler uses it to know whether a request is waiting). */

@@ -52,7 +52,7 @@ final class CiApp
      * @param list<array<string, mixed>> $requests
      * @return list<array<string, mixed>>
      */
-    public static function drive(string $app, array $requests, string $env = 'production'): array
+    public static function drive(string $app, array $requests, string $env = 'production', ?string &$stdout = null): array
     {
         $in = tempnam(sys_get_temp_dir(), 'burner-drive-in-');
         $out = tempnam(sys_get_temp_dir(), 'burner-drive-out-');
@@ -72,7 +72,7 @@ final class CiApp
             if ($code !== 0) {
                 throw new \RuntimeException("drive.php exited with {$code}\nstdout: {$stdout}\nstderr: {$stderr}");
             }
-            if ($stdout !== '') {
+            if ($stdout !== '' && func_num_args() < 4) {
                 throw new \RuntimeException("the bridge wrote to STDOUT (the relay in a real worker): {$stdout}");
             }
             $replies = json_decode((string) file_get_contents($out), true, 512, JSON_THROW_ON_ERROR);

@@ -429,6 +429,18 @@ abstract class KernelTestCase extends TestCase
         return ['autoloader', 'locator', 'exceptions', 'cache'];
     }
 
+    public function testOutputEscapingToStdoutRetiresTheWorker(): void
+    {
+        $stdout = '';
+        [$escaped, $next] = CiApp::drive(self::$apps[static::version()], [
+            ['uri' => 'http://localhost:8080/bt/escape'],
+            ['uri' => 'http://localhost:8080/bt/hello', 'cookies' => ['ci_session' => 'abc']],
+        ], 'production', $stdout);
+        self::assertStringContainsString('escaped', $stdout);
+        self::assertTrue($escaped['after']['must_restart'], 'the worker exits after answering');
+        self::assertSame(500, $next['status'], 'nothing more is served: the session id could no longer be changed');
+    }
+
     public function testListenersAddedDuringARequestDoNotPileUp(): void
     {
         $replies = $this->drive(array_fill(0, 4, ['uri' => 'http://localhost:8080/bt/events']));

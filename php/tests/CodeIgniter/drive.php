@@ -66,6 +66,7 @@ foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as 
         'get' => $_GET, 'post' => $_POST, 'cookie' => $_COOKIE, 'files' => $_FILES,
         'services' => array_keys((static fn () => static::$instances)->bindTo(null, \CodeIgniter\Config\BaseService::class)()),
         'ob_level' => ob_get_level(),
+        'must_restart' => $kernel->mustRestart(),
     ];
     $replies[] = $entry;
 }
