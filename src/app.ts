@@ -13,7 +13,7 @@ import { createPool } from './pool/pool.js';
 import { createHttpServer } from './http/server.js';
 import { httpOptionsWithDefaults, type HttpOptions } from './http/options.js';
 import { RR_VERSION, BURNER_VERSION } from './version.js';
-import { RpcServer } from './rpc/server.js';
+import { RpcServer, rpcServerOptions } from './rpc/server.js';
 import { rpcMethods } from './rpc/methods.js';
 import { StatusServer, poolChecker, type StatusChecker } from './status/server.js';
 import { Metrics } from './metrics/index.js';
@@ -78,6 +78,11 @@ export function httpOptions(http: NonNullable<Config['http']>, cwd: string): Htt
     address: http.address,
     internalErrorCode: http.internal_error_code,
     maxRequestSize: Math.round(http.max_request_size * 1024 * 1024),
+    readTimeout: http.read_timeout,
+    writeTimeout: http.write_timeout,
+    // Absent keys keep the HTTP plugin's defaults (spreading `undefined` would erase them).
+    ...(http.max_form_size !== undefined ? { maxFormSize: Math.round(http.max_form_size * 1024 * 1024) } : {}),
+    ...(http.max_connections !== undefined ? { maxConnections: http.max_connections } : {}),
     rawBody: http.raw_body,
     accessLogs: http.access_logs,
     codec: http.codec,
@@ -158,7 +163,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   let draining = false;
   const pools = new Map<string, WorkerPool>();
   const checkers = new Map<string, StatusChecker>();
-  const metrics = config.metrics ? new Metrics() : undefined;
+  // metrics.collect as YAML types it (numbers in buckets/objectives), not as the schema's text.
+  const collect = (loaded.raw.metrics as { collect?: Record<string, unknown> } | undefined)?.collect;
+  const metrics = config.metrics ? new Metrics({ collect }) : undefined;
   const plugins: Plugin[] = [];
 
   if (config.server.on_init) {
@@ -193,7 +200,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   }
   if (config.rpc) {
     const listen = config.rpc.listen;
-    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }));
+    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }), rpcServerOptions(config.rpc));
     plugins.push(listenerPlugin('rpc', () => rpc.listen(listen), () => rpc.close()));
   }
   if (config.status) {

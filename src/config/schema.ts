@@ -110,6 +110,14 @@ const http = z.strictObject({
   address: listenAddress,
   internal_error_code: num(z.number().int().min(400).max(599)).default(500),
   max_request_size: num(z.number().min(0)).default(1000).transform((mb) => (mb === 0 ? 1000 : mb)),
+  /** Burner: MB of urlencoded form (or multipart non-file fields) parsed for the worker; default 10 (Go's cap). */
+  max_form_size: num(z.number().positive()).optional(),
+  /** Burner: time to receive a whole request (408 after it); 0 = no limit. Default 5m (RoadRunner's read timeout). */
+  read_timeout: duration('5m'),
+  /** Burner: time a response write may wait for a client that does not read; 0 = no limit. */
+  write_timeout: duration('5m'),
+  /** Burner: open client connections at most (0 = no cap); default: three quarters of the open-files limit. */
+  max_connections: num(z.number().int().min(0)).optional(),
   raw_body: bool().default(false),
   access_logs: bool().default(false),
   /** Burner extension: the codec of the request context sent to workers. */
@@ -181,7 +189,13 @@ const logs = logChannel.extend({
 export const configSchema = z.strictObject({
   version: z.literal('3', { message: 'version must be the string "3" (quote it: version: "3")' }),
   include: z.array(z.string()).optional(),
-  rpc: z.strictObject({ listen: address(true).default('tcp://127.0.0.1:6001') }).optional(),
+  rpc: z
+    .strictObject({
+      listen: address(true).default('tcp://127.0.0.1:6001'),
+      /** Burner: MiB one RPC frame may claim; larger frames are refused before buffering (default 16). */
+      max_frame_size: num(z.number().positive()).optional(),
+    })
+    .optional(),
   server: z.strictObject({
     command,
     user: z.string().optional(),
@@ -271,6 +285,8 @@ export const UNSUPPORTED_KEYS = new Map([
 export const DURATION_KEYS = [
   'server.relay_timeout',
   'server.on_init.exec_timeout',
+  'http.read_timeout',
+  'http.write_timeout',
   'http.pool.allocate_timeout',
   'http.pool.reset_timeout',
   'http.pool.destroy_timeout',
@@ -298,7 +314,6 @@ export const IGNORED_KEYS = new Map<string, string>([
   ['http.static.request', 'request headers are not added for static files'],
   ['http.headers.cors.debug', 'no CORS debug log'],
   ['status.check_timeout', 'plugin checks answer from memory and do not time out'],
-  ['metrics.collect', 'custom application metrics are not supported'],
   ['logs.err_output', 'every log line goes to logs.output'],
   ['logs.line_ending', 'lines end with \\n'],
   ['logs.file_logger_options', 'no built-in log rotation: point logs.output at a file and rotate it with logrotate (copytruncate)'],
