@@ -42,6 +42,11 @@ final class BurnerConfig
      * check its connections whatever their idle time.
      */
     public float $dbPingAfterIdle = 1.0;
+    /**
+     * Session handlers on Redis and Memcached keep their connection across requests (CI's own handlers connect and
+     * disconnect per request before 4.7); the app's session config is left as it is (see Session\SessionHandlers).
+     */
+    public bool $keepSessionConnections = true;
     /** Events whose listeners are removed after each request (CI 4.7's WorkerMode::$resetEventListeners). */
     public array $resetEventListeners = [];
     /** The app's app/Config/WorkerMode.php (CI 4.7+), when it has one. */
@@ -63,7 +68,7 @@ final class BurnerConfig
         if (isset($app->perRequestConfig) && is_array($app->perRequestConfig)) {
             $config->perRequestConfig = array_values(array_map('strval', $app->perRequestConfig));
         }
-        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator'] as $flag) {
+        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator', 'keepSessionConnections'] as $flag) {
             if (isset($app->{$flag})) {
                 $config->{$flag} = (bool) $app->{$flag};
             }

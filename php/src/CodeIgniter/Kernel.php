@@ -23,6 +23,7 @@ final class Kernel
     private Generation\Generation $generation;
     private RequestMapper $mapper;
     private ResponseMapper $responses;
+    private Session\SessionHandlers $sessionHandlers;
     private SessionBridge $session;
     private ErrorPages $errors;
     private DebugToolbar $toolbar;
@@ -104,6 +105,7 @@ final class Kernel
         $this->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
         $this->responses = new ResponseMapper();
         $this->session = new SessionBridge(self::sessionCookieName());
+        $this->sessionHandlers = new Session\SessionHandlers($this->config->keepSessionConnections);
         $this->errors = new ErrorPages($this->can->exceptionHandlers);
         $this->toolbar = new DebugToolbar();
         $this->configs = new ConfigPrototypes($this->config->persistConfig, $this->config->perRequestConfig);
@@ -147,6 +149,7 @@ final class Kernel
         $ciRequest = null;
         try {
             $this->reset->beforeRequest();
+            $this->sessionHandlers->install();
             $this->session->begin((array) $request->cookies);
             $body = $this->mapper->apply($request);
             $ciRequest = $this->generation->createRequest($body, $this->configs);
