@@ -48,7 +48,11 @@ final class StateReset
      */
     public function beforeRequest(): void
     {
-        if ($this->can->cacheReconnect && $this->cacheKept()) {
+        $idle = microtime(true) - $this->lastRequestEnd;
+        $check = $this->checkConnections || $idle > $this->config->dbPingAfterIdle;
+        $this->checkConnections = false;
+        if ($check && $this->can->cacheReconnect && $this->cacheKept()) {
+            // CI 4.7's hook pings the kept cache connection (one round trip): on the same terms as the DB.
             try {
                 \Config\Services::reconnectCacheForWorkerMode();
             } catch (Throwable $e) {
@@ -58,11 +62,9 @@ final class StateReset
         if ($this->config->dbReconnect === 'never' || ! class_exists(\CodeIgniter\Database\Config::class, false)) {
             return;
         }
-        $idle = microtime(true) - $this->lastRequestEnd;
-        if ($this->config->dbReconnect === 'ping' && ! $this->checkConnections && $idle <= $this->config->dbPingAfterIdle) {
+        if ($this->config->dbReconnect === 'ping' && ! $check) {
             return;
         }
-        $this->checkConnections = false;
         foreach (\CodeIgniter\Database\Config::getConnections() as $db) {
             if (! is_object($db) || empty($db->connID)) {
                 continue;
