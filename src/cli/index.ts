@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { createLogger } from '../log/index.js';
-import { startApp } from '../app.js';
+import { startApp, type App } from '../app.js';
 import { BURNER_VERSION, RR_VERSION } from '../version.js';
 import { CliError } from './errors.js';
 import { resetCommand, workersCommand } from './rpc-commands.js';
@@ -52,36 +52,22 @@ export function loadForCommand(opts: GlobalOptions): LoadedConfig {
 async function serve(opts: GlobalOptions): Promise<void> {
   const loaded = loadForCommand(opts);
   const log = createLogger(loaded.config.logs, { silent: opts.silent });
-  let app;
-  try {
-    app = await startApp(loaded, log);
-  } catch (err) {
-    log.flush();
-    if (err instanceof ConfigError) throw new CliError(err.message);
-    throw new CliError(`failed to start: ${(err as Error).message}`);
-  }
   const pidFile = path.resolve(PID_FILE);
-  if (opts.pid) writeFileSync(pidFile, String(process.pid));
-
+  let app: App | undefined;
   let signals = 0;
   /** Workers seen when the stop began: the pool may stop listing them before they are gone. */
   let seenWorkers: number[] = [];
+
   const forceExit = async () => {
     process.stderr.write('exit forced: killing the workers\n');
-    const current = await Promise.race([app.workerPids(), new Promise<number[]>((r) => setTimeout(() => r([]), 1000))]);
+    const current = app ? await Promise.race([app.workerPids(), new Promise<number[]>((r) => setTimeout(() => r([]), 1000))]) : [];
     killProcesses([...seenWorkers, ...current, ...childPids()]);
     log.flush();
     process.exit(1);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      void forceExit();
-      return;
-    }
-    log.info({ signal }, 'stopping: draining, then finishing in-flight requests (a second signal kills the workers and exits)');
-    void app.workerPids().then((pids) => (seenWorkers = pids));
-    app
+  const stopApp = (running: App) => {
+    void running.workerPids().then((pids) => (seenWorkers = pids));
+    running
       .stop()
       .then(() => {
         log.info('stopped');
@@ -95,7 +81,28 @@ async function serve(opts: GlobalOptions): Promise<void> {
         setImmediate(() => process.exit(1));
       });
   };
+  // Installed before the start, so a signal while workers boot is a graceful stop (once started) and not an exit that
+  // leaves them behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      void forceExit();
+      return;
+    }
+    log.info({ signal }, 'stopping: draining, then finishing in-flight requests (a second signal kills the workers and exits)');
+    if (app) stopApp(app);
+  };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGABRT'] as const) process.on(s, onSignal);
+
+  try {
+    app = await startApp(loaded, log);
+  } catch (err) {
+    log.flush();
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw new CliError(`failed to start: ${(err as Error).message}`);
+  }
+  if (opts.pid) writeFileSync(pidFile, String(process.pid));
+  if (signals > 0) stopApp(app);
 }
 
 async function stop(opts: GlobalOptions, force: boolean): Promise<void> {

@@ -105,3 +105,34 @@ test('a plugin that fails to start stops the started ones (no worker left) and i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM while the workers boot: the server finishes starting, then stops gracefully (exit 0) with no worker left', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'burner-bootsig-'));
+  try {
+    const port = await freePort();
+    const file = path.join(dir, '.rr.yaml');
+    const hold = path.join(dir, 'slow-boot');
+    writeFileSync(hold, '');
+    writeFileSync(
+      file,
+      config('', 2).replace('  command: "php {{FIXTURES}}/e2e/worker.php"\n', `  command: "php {{FIXTURES}}/e2e/worker.php"\n  env:\n    SLOW_BOOT_FILE: ${hold}\n`).replaceAll('{{FIXTURES}}', FIXTURES).replace('{{PORT}}', String(port)),
+    );
+    const child = spawn(process.execPath, [RR, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      assert.ok(await eventually(() => childrenOf(child.pid!).length === 2, 20_000), 'two workers are booting');
+      const workers = childrenOf(child.pid!);
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200)); // no assertion on it: the signal only has to arrive before the boot ends
+      rmSync(hold);
+      assert.equal(await exited, 0, stderr);
+      for (const pid of workers) assert.ok(await eventually(() => processGone(pid), 10_000), `worker ${pid} is gone`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
