@@ -61,6 +61,14 @@ class Burner extends BaseConfig
     public $dbPingAfterIdle = 1.0;
 
     /**
+     * Sessions in Redis or Memcached (CodeIgniter's own handlers) keep their connection for the worker's life
+     * instead of connecting on every request. Your session configuration stays as it is.
+     *
+     * @var bool
+     */
+    public $keepSessionConnections = true;
+
+    /**
      * CodeIgniter 4.1-4.3 read app/Config/Routes.php again on every request. Burner builds the route collection
      * once per worker instead (about 30 % faster). Turn it off only if your app changes its routes while running.
      *
