@@ -36,7 +36,12 @@ final class LegacyGeneration extends Generation
         // Defines the constants, loads Common.php, .env and the autoloaders, and returns Services::codeigniter()
         // after initialize() (handlers, environment boot file, Kint). Per request a fresh LegacyCodeIgniter runs.
         $app = require $system . '/bootstrap.php';
-        $this->app = is_object($app) ? $app : \Config\Services::codeigniter();
+        if (! is_object($app)) {
+            // A bootstrap.php that does not hand back the initialized app: the steps public/index.php would run.
+            $app = \Config\Services::codeigniter();
+            $app->initialize();
+        }
+        $this->app = $app;
     }
 
     public function application(): object
