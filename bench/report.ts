@@ -92,6 +92,8 @@ export interface Settings {
   workers: number;
   seconds: number;
   warmupSeconds: number;
+  /** warm-up goes on until each server has served this many requests (absent in older reports) */
+  warmupRequests?: number;
   connections: number;
   threads: number;
   rounds: number;
@@ -137,7 +139,7 @@ export function renderReport(r: Report): string {
   out.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   out.push(`Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
     `\`pm.max_children = ${s.workers}\`), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
-    `${s.warmupSeconds} s warm-up per server, then ${s.rounds} round${s.rounds === 1 ? "" : "s"} each, alternating Burner / nginx+FPM` +
+    `${s.warmupSeconds} s warm-up per server${s.warmupRequests ? ` (longer, up to 30 s more, until it has served ${s.warmupRequests.toLocaleString('en')} requests)` : ''}, then ${s.rounds} round${s.rounds === 1 ? "" : "s"} each, alternating Burner / nginx+FPM` +
     (floorPresent ? '; then the same for the two floors on hello world (see Notes).' : '.'), '');
 
   out.push('| app | server | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | server RSS | PHP RSS | errors | Burner / nginx+FPM |');

@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — Burner against nginx + PHP-FPM on this machine, same apps, same process count, alternating rounds.
  *
- *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3]
+ *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3] [--warmup-requests 10000]
  *                          [--apps hello,ci4-welcome,ci4-json,ci4-page,ci4-welcome-4.1] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
  *                          [--hold-seconds 5] [--no-floor] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
@@ -47,6 +47,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
       rounds: { type: 'string' },
       workers: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-requests': { type: 'string' },
       apps: { type: 'string' },
       'no-extras': { type: 'boolean', default: false },
       'no-floor': { type: 'boolean', default: false },
@@ -61,7 +62,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3]\n' +
+      'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3] [--warmup-requests 10000]\n' +
         `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5]\n` +
         '         [--no-floor] [--quick] [--out FILE]\n' +
         '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
@@ -82,6 +83,7 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
     rounds: num(values.rounds, quick ? 1 : 2, 'rounds'),
     workers: num(values.workers, os.availableParallelism(), 'workers'),
     warmupSeconds: num(values.warmup, quick ? 1 : 3, 'warmup'),
+    warmupRequests: values['warmup-requests'] === '0' ? 0 : num(values['warmup-requests'], quick ? 0 : 10_000, 'warmup-requests'),
     quick,
     apps: (values.apps ?? APP_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
     extras: !values['no-extras'],
@@ -182,11 +184,29 @@ async function checkAnswer(server: Server, app: App): Promise<void> {
   }
 }
 
+/** Longest extra warm-up spent reaching Settings.warmupRequests on one server. */
+const WARMUP_EXTRA_MAX_SECONDS = 30;
+
+/**
+ * Warms a server up for s.warmupSeconds, then on until it has served s.warmupRequests (at most 30 s more): V8 tiers
+ * Burner's request path up by how often it runs, not for how long, so a slow page needs as many requests as hello
+ * world before its figures are steady (bench/profile/: a page at ~500 req/s costs ~2× the Node CPU per request after
+ * 1 s of warm-up than after 15 s).
+ */
+async function warmUp(server: Server, app: App, s: Settings, extras: RoundExtras): Promise<void> {
+  const opts = { connections: s.connections, threads: s.threads, script: extras.script };
+  const first = await runWrk(server.baseUrl + app.path, { ...opts, seconds: s.warmupSeconds });
+  const missing = (s.warmupRequests ?? 0) - first.requests;
+  if (missing > 0 && first.reqPerSec > 0) {
+    const seconds = Math.min(WARMUP_EXTRA_MAX_SECONDS, Math.ceil(missing / first.reqPerSec));
+    log(`  ${app.id} ${server.label}: ${first.requests} warm-up requests, ${seconds} s more to reach ${s.warmupRequests}`);
+    await runWrk(server.baseUrl + app.path, { ...opts, seconds });
+  }
+}
+
 /** Warms both servers up, then runs s.rounds rounds on each, alternating a / b. */
 async function warmUpAndAlternate(a: [Server, Side], b: [Server, Side], app: App, s: Settings, extras: RoundExtras = {}): Promise<Round[]> {
-  for (const [server] of [a, b]) {
-    await runWrk(server.baseUrl + app.path, { seconds: s.warmupSeconds, connections: s.connections, threads: s.threads, script: extras.script });
-  }
+  for (const [server] of [a, b]) await warmUp(server, app, s, extras);
   const rounds: Round[] = [];
   for (let i = 0; i < s.rounds; i++) {
     rounds.push(await round(a[0], a[1], app, s, extras));

@@ -129,6 +129,8 @@ export interface BurnerOptions {
   command: string[];
   env?: Record<string, string>;
   readyPath: string;
+  /** Options for Burner's node process (e.g. `--cpu-prof`), before bin/rr.js. */
+  nodeArgs?: string[];
 }
 
 export async function startBurner(opts: BurnerOptions): Promise<Server> {
@@ -153,7 +155,7 @@ export async function startBurner(opts: BurnerOptions): Promise<Server> {
   const configFile = path.join(opts.dir, '.rr.yaml');
   await writeFile(configFile, config);
   const logFile = path.join(opts.dir, 'burner.log');
-  const child = start(process.execPath, [path.join(REPO, 'bin/rr.js'), 'serve', '-c', configFile], { logFile, cwd: opts.dir });
+  const child = start(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'bin/rr.js'), 'serve', '-c', configFile], { logFile, cwd: opts.dir });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(baseUrl + opts.readyPath, child, logFile, 'Burner');
   const pid = pidOf(child);
