@@ -58,9 +58,14 @@ register_shutdown_function(static function () use (&$kernel): void {
             $error['line'],
         ));
     }
-    // Whatever runs after this (CI's shutdown handler) must not write to STDOUT.
+    // Whatever runs after this (CI's shutdown handler) must not write to STDOUT. What is still buffered goes to
+    // the log when CodeIgniter exited while booting (e.g. Boot::bootWorker() refusing Config\Optimize caches).
+    $buffered = '';
     while (ob_get_level() > 0) {
-        ob_end_clean();
+        $buffered = ob_get_clean() . $buffered;
+    }
+    if ($kernel === null && trim($buffered) !== '') {
+        fwrite(STDERR, '[burner] CodeIgniter exited while booting: ' . trim(strip_tags($buffered)) . "\n");
     }
     ob_start(static fn (): string => '');
 });

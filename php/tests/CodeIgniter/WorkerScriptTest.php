@@ -83,6 +83,32 @@ final class WorkerScriptTest extends TestCase
         self::assertSame('', $this->w->readRemainingStdout());
     }
 
+    public function testABootRefusalIsLoggedAndNothingReachesTheRelay(): void
+    {
+        // CI 4.7's Boot::bootWorker() echoes a message and exits when Config\Optimize caches are on.
+        $source = CiApp::path('4.7.2');
+        if ($source === null) {
+            self::markTestSkipped('CodeIgniter 4.7.2: tarball absent');
+        }
+        $copy = sys_get_temp_dir() . '/burner-optimize-' . getmypid();
+        exec('cp -a ' . escapeshellarg($source) . ' ' . escapeshellarg($copy));
+        try {
+            $file = $copy . '/app/Config/Optimize.php';
+            file_put_contents($file, str_replace('public bool $configCacheEnabled = false;', 'public bool $configCacheEnabled = true;', (string) file_get_contents($file)));
+            $this->w = new WorkerProcess(dirname(__DIR__, 2) . '/worker/codeigniter.php', [], [
+                'BURNER_APP_ROOT' => $copy, 'CI_ENVIRONMENT' => 'production', 'RR_MODE' => 'http',
+            ]);
+            self::assertNotSame(0, $this->w->wait(), 'the worker cannot boot');
+            self::assertSame('', $this->w->readRemainingStdout(), 'the message is not written to the relay');
+            self::assertStringContainsString(
+                '[burner] CodeIgniter exited while booting: Optimization settings (configCacheEnabled, locatorCacheEnabled) must be disabled',
+                $this->w->drainStderr(),
+            );
+        } finally {
+            exec('rm -rf ' . escapeshellarg($copy));
+        }
+    }
+
     public function testFatalErrorEndsOnlyThisWorkerWithoutWritingToTheRelay(): void
     {
         $this->start();
