@@ -48,6 +48,16 @@ export function rpcMethods(ctx: RpcContext): RpcMethods {
     return { workers: pool ? await pool.workers() : null };
   });
 
+  // Spiral\RoadRunner\WorkerPool::addWorker/removeWorker: Burner's pool keeps num_workers, so say that plainly
+  // instead of "can't find method".
+  for (const verb of ['AddWorker', 'RemoveWorker'] as const) {
+    m.set(`informer.${verb}`, (arg) => {
+      const name = pluginName(`informer.${verb}`, arg);
+      if (!ctx.pools.has(name)) throw new Error(`no such plugin: ${name}`);
+      throw new Error(`informer.${verb}: not supported by Burner: the ${name} pool keeps ${name}.pool.num_workers workers (change it in .rr.yaml and restart)`);
+    });
+  }
+
   const status = (kind: 'status' | 'ready') => async (arg: unknown) => {
     const name = arg && typeof arg === 'object' && typeof (arg as { plugin?: unknown }).plugin === 'string' ? (arg as { plugin: string }).plugin : undefined;
     if (name === undefined) throw new Error(`rpc: status: the argument must be {"plugin":"<name>"}`);

@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { eventually, FIXTURES, freePort, serve, type Served } from '../e2e/harness.js';
@@ -114,6 +115,31 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
       assert.deepEqual(body.cookies, { sid: 'a b', theme: 'dark' });
       assert.equal(body.remote, '127.0.0.1');
       assert.deepEqual(res.headers.getSetCookie(), ['a=1; Path=/', 'b=2; HttpOnly']);
+    });
+
+    test('the worker environment: RR_MODE, RR_RELAY, RR_RPC, RR_VERSION', async () => {
+      const env = await json(await fetch(`${s.url}/env`));
+      assert.equal(env.mode, 'http');
+      assert.equal(env.relay.split(':')[0], relay === 'tcp' ? 'tcp' : relay === 'unix' ? 'unix' : 'pipes');
+      assert.equal(env.rpc, rpcAddress);
+      assert.match(env.version, /^\d{4}\.\d+\.\d+$/);
+    });
+
+    test('large bodies both ways (4 MiB up, 8 MiB down), HEAD, and PSR7Worker::$chunkSize streaming', async () => {
+      const up = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < up.length; i++) up[i] = (i * 31 + 7) & 0xff;
+      const sha = await json(await fetch(`${s.url}/sha1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: up }));
+      assert.equal(sha.length, up.length);
+      assert.equal(sha.sha1, createHash('sha1').update(up).digest('hex'));
+      const size = 8 * 1024 * 1024;
+      const down = Buffer.from(await (await fetch(`${s.url}/big?size=${size}&seed=${relay}`)).arrayBuffer());
+      assert.equal(down.length, size);
+      assert.ok(down.equals(Buffer.from(createHash('sha256').update(relay).digest('hex').repeat(size / 64))));
+      const head = await fetch(`${s.url}/echo`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), '');
+      const chunked = await fetch(`${s.url}/chunked`);
+      assert.equal(await chunked.text(), '0123456789'.repeat(1000));
     });
 
     test('urlencoded and nested forms reach getParsedBody()', async () => {
@@ -268,6 +294,16 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
       assert.deepEqual(out.config.server.env, { APP_SECRET: '[redacted]' });
       assert.deepEqual(out.config.server.on_init.env, { INIT_TOKEN: '[redacted]' });
       assert.ok(!JSON.stringify(out.config).includes('secret-value') && !JSON.stringify(out.config).includes('init-secret'));
+      const pool = await runSdkRpc(sdk.autoload!, rpcAddress, 'workerpool');
+      assert.equal(pool.count, 2, JSON.stringify(pool.count));
+      for (const w of pool.workers) {
+        assert.ok(out.after.includes(w.pid));
+        assert.equal(w.status, 'ready');
+        assert.equal(w.statusCode, 1);
+        assert.ok(w.memoryUsage > 0 && w.createdAt > 0 && typeof w.cpuUsage === 'number' && typeof w.command === 'string');
+      }
+      assert.match(pool.add.message, /informer\.AddWorker: not supported by Burner/);
+      assert.match(pool.remove.message, /informer\.RemoveWorker: not supported by Burner/);
       const res = await fetch(`${s.url}/echo?after=reset`);
       assert.equal(res.status, 200);
       await res.arrayBuffer();
