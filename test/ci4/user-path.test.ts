@@ -159,8 +159,10 @@ test('the npm package ships the built server and its runtime dependencies, and n
   assert.deepEqual(shipped, [], 'no tests, sources or benchmarks');
 });
 
+// The versions and the failure cases run side by side: each is mostly waiting on npm, composer and PHP.
 describe("the user's path on every CodeIgniter version", { concurrency: true }, () => {
   for (const version of VERSIONS) userPath(version);
+  failuresAndWatch();
 });
 
 function userPath(version: Version): void {
@@ -255,11 +257,17 @@ function userPath(version: Version): void {
         assert.equal((await page(`${base}/no/such/page`)).status, 404);
 
         // --workers 1: one PHP worker; --max-requests 2: after more requests than that, it was replaced.
-        const first = await until('the worker', () => (workersOf(app).length === 1 ? workersOf(app) : undefined));
-        assert.equal(first.length, 1);
+        const first = await until('the worker', () => {
+          const pids = workersOf(app);
+          return pids.length === 1 ? pids[0] : undefined;
+        });
         for (let i = 0; i < 4; i++) assert.equal((await page(`${base}/`)).status, 200);
-        await until('the first worker to be replaced', () => (alive(first[0]!) ? undefined : true));
-        assert.ok(workersOf(app).length <= 1, 'still one worker');
+        await until('the first worker to be replaced', () => (alive(first) ? undefined : true));
+        const next = await until('its replacement', () => {
+          const pids = workersOf(app);
+          return pids.length === 1 && pids[0] !== first ? pids[0] : undefined;
+        });
+        assert.notEqual(next, first);
 
         const stop = await run(PHP, ['spark', 'burner:stop'], { cwd: app });
         assert.equal(stop.code, 0, stop.stdout + stop.stderr);
@@ -275,117 +283,119 @@ function userPath(version: Version): void {
   });
 }
 
-describe('burner:init failures and --watch (CodeIgniter 4.1.3)', () => {
-  let home = '';
-  let app = '';
-  before(async () => {
-    home = mkdtempSync(path.join(tmpdir(), 'burner-user-fail-'));
-    app = path.join(home, 'app');
-    const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', '4.1.3', '--no-burner'], {
-      timeoutMs: 180_000,
-    });
-    assert.equal(res.code, 0, res.stdout + res.stderr);
-    const composer = JSON.parse(readFileSync(path.join(app, 'composer.json'), 'utf8')) as Record<string, unknown>;
-    composer.repositories = [
-      { type: 'path', url: ROOT, options: { symlink: false, versions: { 'burner/burner': PACKAGE.version } } },
-      { 'packagist.org': false },
-    ];
-    writeFileSync(path.join(app, 'composer.json'), JSON.stringify(composer, null, 4));
-    const req = await run('composer', ['require', '--no-interaction', '--no-progress', '--quiet', 'burner/burner'], {
-      cwd: app,
-      env: { COMPOSER_DISABLE_NETWORK: '1' },
-    });
-    assert.equal(req.code, 0, req.stdout + req.stderr);
-  });
-  after(async () => {
-    if (app) await killAll(app);
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
-
-  test('without Node.js, burner:init says so and writes nothing', async () => {
-    const bin = mkdtempSync(path.join(tmpdir(), 'burner-nonode-'));
-    try {
-      const php = spawnSync('sh', ['-c', `command -v ${PHP}`], { encoding: 'utf8' }).stdout.trim();
-      symlinkSync(php, path.join(bin, 'php'));
-      const res = await run(path.join(bin, 'php'), ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], {
-        cwd: app,
-        env: { PATH: bin },
+function failuresAndWatch(): void {
+  describe('burner:init failures and --watch (CodeIgniter 4.1.3)', { concurrency: 1 }, () => {
+    let home = '';
+    let app = '';
+    before(async () => {
+      home = mkdtempSync(path.join(tmpdir(), 'burner-user-fail-'));
+      app = path.join(home, 'app');
+      const res = await run('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), app, '--version', '4.1.3', '--no-burner'], {
+        timeoutMs: 180_000,
       });
-      assert.notEqual(res.code, 0);
-      assert.match(res.stdout + res.stderr, /Node\.js .*required/);
-      assert.equal(existsSync(path.join(app, '.rr.yaml')), false, 'nothing written');
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
-    }
-  });
-
-  test('a failing install (--server=/nonexistent) says what failed and what to do, and keeps the working vendor/bin/rr', async () => {
-    const ok = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server', tarball], { cwd: app, env: NO_REGISTRY });
-    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const launcher = readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8');
-    const configs = readdirSync(app)
-      .filter((f) => f.startsWith('.rr.yaml'))
-      .sort();
-
-    const res = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server=/nonexistent/burner-server.tgz'], {
-      cwd: app,
-      env: NO_REGISTRY,
+      assert.equal(res.code, 0, res.stdout + res.stderr);
+      const composer = JSON.parse(readFileSync(path.join(app, 'composer.json'), 'utf8')) as Record<string, unknown>;
+      composer.repositories = [
+        { type: 'path', url: ROOT, options: { symlink: false, versions: { 'burner/burner': PACKAGE.version } } },
+        { 'packagist.org': false },
+      ];
+      writeFileSync(path.join(app, 'composer.json'), JSON.stringify(composer, null, 4));
+      const req = await run('composer', ['require', '--no-interaction', '--no-progress', '--quiet', 'burner/burner'], {
+        cwd: app,
+        env: { COMPOSER_DISABLE_NETWORK: '1' },
+      });
+      assert.equal(req.code, 0, req.stdout + req.stderr);
     });
-    const out = res.stdout + res.stderr;
-    assert.notEqual(res.code, 0, out);
-    assert.match(out, /burner:init failed: --server=\/nonexistent\/burner-server\.tgz: no such file or directory/);
-    assert.match(out, /vendor\/bin\/rr was left as it was/);
-    assert.match(out, /What to do: .*npm pack/);
+    after(async () => {
+      if (app) await killAll(app);
+      if (home) rmSync(home, { recursive: true, force: true });
+    });
 
-    assert.equal(readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8'), launcher);
-    const version = await run(path.join(app, 'vendor/bin/rr'), ['--version']);
-    assert.equal(version.code, 0, 'the earlier server still runs');
-    assert.match(version.stdout, /burner /);
-    assert.deepEqual(
-      readdirSync(app)
+    test('without Node.js, burner:init says so and writes nothing', async () => {
+      const bin = mkdtempSync(path.join(tmpdir(), 'burner-nonode-'));
+      try {
+        const php = spawnSync('sh', ['-c', `command -v ${PHP}`], { encoding: 'utf8' }).stdout.trim();
+        symlinkSync(php, path.join(bin, 'php'));
+        const res = await run(path.join(bin, 'php'), ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], {
+          cwd: app,
+          env: { PATH: bin },
+        });
+        assert.notEqual(res.code, 0);
+        assert.match(res.stdout + res.stderr, /Node\.js .*required/);
+        assert.equal(existsSync(path.join(app, '.rr.yaml')), false, 'nothing written');
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    });
+
+    test('a failing install (--server=/nonexistent) says what failed and what to do, and keeps the working vendor/bin/rr', async () => {
+      const ok = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server', tarball], { cwd: app, env: NO_REGISTRY });
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      const launcher = readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8');
+      const configs = readdirSync(app)
         .filter((f) => f.startsWith('.rr.yaml'))
-        .sort(),
-      configs,
-      'the config was not touched',
-    );
+        .sort();
 
-    // Run again with a good source: the earlier files are kept as one backup each.
-    const again = await run(PHP, ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], { cwd: app, env: NO_REGISTRY });
-    assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.match(again.stdout, /kept the previous \.rr\.yaml as \.rr\.yaml\.[\d-]+\.bak/);
-    assert.equal(readdirSync(path.join(app, 'app/Config')).filter((f) => /^Burner\.php\..*\.bak$/.test(f)).length, 1);
-  });
-
-  test('burner:start --watch restarts the workers when a controller changes', async () => {
-    const [port, rpcPort] = [await freePort(), await freePort()];
-    const yamlFile = path.join(app, '.rr.yaml');
-    writeFileSync(yamlFile, readFileSync(yamlFile, 'utf8').replace('tcp://127.0.0.1:6001', `tcp://127.0.0.1:${rpcPort}`));
-    try {
-      const start = await run(PHP, ['spark', 'burner:start', '--watch', '--daemon', '--host', '127.0.0.1', '--port', String(port)], {
+      const res = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server=/nonexistent/burner-server.tgz'], {
         cwd: app,
+        env: NO_REGISTRY,
       });
-      assert.equal(start.code, 0, start.stdout + start.stderr);
-      assert.match(start.stdout, /Watching app\/ and \.env/);
-      const base = `http://127.0.0.1:${port}`;
-      await until('the welcome page', async () => ((await page(`${base}/`)).status === 200 ? true : undefined));
+      const out = res.stdout + res.stderr;
+      assert.notEqual(res.code, 0, out);
+      assert.match(out, /burner:init failed: --server=\/nonexistent\/burner-server\.tgz: no such file or directory/);
+      assert.match(out, /vendor\/bin\/rr was left as it was/);
+      assert.match(out, /What to do: .*npm pack/);
 
-      const controller = path.join(app, 'app/Controllers/Home.php');
-      writeFileSync(
-        controller,
-        readFileSync(controller, 'utf8').replace(/return view\('welcome_message'\);/, "return 'changed while watching';"),
+      assert.equal(readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8'), launcher);
+      const version = await run(path.join(app, 'vendor/bin/rr'), ['--version']);
+      assert.equal(version.code, 0, 'the earlier server still runs');
+      assert.match(version.stdout, /burner /);
+      assert.deepEqual(
+        readdirSync(app)
+          .filter((f) => f.startsWith('.rr.yaml'))
+          .sort(),
+        configs,
+        'the config was not touched',
       );
-      const body = await until('the changed page', async () => {
-        const p = await page(`${base}/`);
-        return p.body === 'changed while watching' ? p.body : undefined;
-      });
-      assert.equal(body, 'changed while watching');
 
-      const stop = await run(PHP, ['spark', 'burner:stop'], { cwd: app });
-      assert.equal(stop.code, 0, stop.stdout + stop.stderr);
-      await until('every process of the app to exit', () => (processesIn(app).length === 0 ? true : undefined), 30_000);
-      assert.equal(await portBusy(port), false);
-    } finally {
-      await killAll(app);
-    }
+      // Run again with a good source: the earlier files are kept as one backup each.
+      const again = await run(PHP, ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], { cwd: app, env: NO_REGISTRY });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /kept the previous \.rr\.yaml as \.rr\.yaml\.[\d-]+\.bak/);
+      assert.equal(readdirSync(path.join(app, 'app/Config')).filter((f) => /^Burner\.php\..*\.bak$/.test(f)).length, 1);
+    });
+
+    test('burner:start --watch restarts the workers when a controller changes', async () => {
+      const [port, rpcPort] = [await freePort(), await freePort()];
+      const yamlFile = path.join(app, '.rr.yaml');
+      writeFileSync(yamlFile, readFileSync(yamlFile, 'utf8').replace('tcp://127.0.0.1:6001', `tcp://127.0.0.1:${rpcPort}`));
+      try {
+        const start = await run(PHP, ['spark', 'burner:start', '--watch', '--daemon', '--host', '127.0.0.1', '--port', String(port)], {
+          cwd: app,
+        });
+        assert.equal(start.code, 0, start.stdout + start.stderr);
+        assert.match(start.stdout, /Watching app\/ and \.env/);
+        const base = `http://127.0.0.1:${port}`;
+        await until('the welcome page', async () => ((await page(`${base}/`)).status === 200 ? true : undefined));
+
+        const controller = path.join(app, 'app/Controllers/Home.php');
+        writeFileSync(
+          controller,
+          readFileSync(controller, 'utf8').replace(/return view\('welcome_message'\);/, "return 'changed while watching';"),
+        );
+        const body = await until('the changed page', async () => {
+          const p = await page(`${base}/`);
+          return p.body === 'changed while watching' ? p.body : undefined;
+        });
+        assert.equal(body, 'changed while watching');
+
+        const stop = await run(PHP, ['spark', 'burner:stop'], { cwd: app });
+        assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+        await until('every process of the app to exit', () => (processesIn(app).length === 0 ? true : undefined), 30_000);
+        assert.equal(await portBusy(port), false);
+      } finally {
+        await killAll(app);
+      }
+    });
   });
-});
+}
