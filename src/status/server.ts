@@ -132,11 +132,12 @@ export class StatusServer {
       // Nothing else matters once the instance is leaving: a balancer must see 503 even with no plugin to report.
       failed = true;
       for (const name of names) reports.push({ plugin_name: name, error_message: DRAINING, status_code: 503 });
-    }
-    for (const name of this.draining ? [] : names) {
-      const r = await this.checkers.get(name)![kind]();
-      if (r.code >= 500) failed = true;
-      reports.push({ plugin_name: name, error_message: r.message, status_code: r.code });
+    } else {
+      for (const name of names) {
+        const r = await this.checkers.get(name)![kind]();
+        if (r.code >= 500) failed = true;
+        reports.push({ plugin_name: name, error_message: r.message, status_code: r.code });
+      }
     }
     const body = JSON.stringify(reports);
     res
