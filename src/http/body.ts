@@ -51,13 +51,20 @@ const EMPTY = Buffer.alloc(0);
 const ignore = () => undefined;
 
 
-/** Reads the whole body into one Buffer, failing as soon as it passes the limit. */
+/**
+ * Reads the whole body into one Buffer, failing as soon as it passes the limit. With a Content-Length the buffer is
+ * allocated once at that size and filled as data arrives: no list of chunks, no second copy.
+ */
 export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Error = () => new BodyTooLarge(limit)): Promise<Buffer> {
   // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body; skip the wait for 'end'.
   if (req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) {
     return Promise.resolve(EMPTY);
   }
+  // node:http has checked the header; with Transfer-Encoding it is ignored (chunked wins).
+  const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length']) : NaN;
+  if (declared > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
+    const whole = declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
@@ -67,18 +74,20 @@ export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Err
       req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
+      if (size + chunk.length > limit || (whole && size + chunk.length > whole.length)) {
         cleanup();
         req.pause();
         reject(tooLarge());
         return;
       }
-      chunks.push(chunk);
+      if (whole) chunk.copy(whole, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (whole) resolve(size === whole.length ? whole : whole.subarray(0, size));
+      else resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
       cleanup();

@@ -40,6 +40,11 @@ export interface HttpOptions {
   readTimeout: number;
   /** Milliseconds a response write may wait for a client that does not read (RoadRunner: 5 min). 0: no limit. */
   writeTimeout: number;
+  /**
+   * Bytes of a streamed response held for a client that reads slower than the worker writes; past it the client is
+   * cut and the worker's stream stopped. Reached only while the pool cannot pause a worker's output.
+   */
+  maxResponseBuffer: number;
   /** Open client connections at most; more are closed at once. 0: no cap. */
   maxConnections: number;
   rawBody: boolean;
@@ -66,6 +71,7 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'o
   maxFormSize: 10 * 1024 * 1024,
   readTimeout: 5 * 60_000,
   writeTimeout: 5 * 60_000,
+  maxResponseBuffer: 64 * 1024 * 1024,
   maxConnections: defaultMaxConnections(),
   rawBody: false,
   accessLogs: false,

@@ -212,9 +212,10 @@ class HttpServer implements HttpPlugin {
       let stream: StreamState | undefined;
       const result = await this.pool.exec(payload, {
         signal,
+        // A promise asks the pool to read no more of this worker's output until the client has taken the backlog.
         onChunk: (chunk) => {
           stream ??= { trailers: undefined };
-          this.writeChunk(req, res, chunk, stream);
+          return this.writeChunk(req, res, chunk, stream);
         },
       });
       if (stream) this.endStream(req, res, result, stream);
@@ -280,10 +281,13 @@ class HttpServer implements HttpPlugin {
       res.addTrailers(trailerList(trailers));
       res.end();
     } else res.end(body);
+    // A body the client has not taken yet stays in memory: write_timeout bounds how long (node resets the socket
+    // timeout to keep-alive once the response is out).
+    if (res.writableLength > 0 && this.options.writeTimeout > 0) res.socket?.setTimeout(this.options.writeTimeout);
   }
 
   /** The first non-1xx header of a stream is applied once; 1xx frames become interim responses. */
-  private writeChunk(req: IncomingMessage, res: ServerResponse, chunk: WorkerResponse, state: StreamState): void {
+  private writeChunk(req: IncomingMessage, res: ServerResponse, chunk: WorkerResponse, state: StreamState): Promise<void> | undefined {
     // After an error answer the worker may still be streaming: its chunks have nowhere to go (and writing after
     // end would raise an 'error' event nobody listens to).
     if (res.destroyed || res.writableEnded) return;
@@ -293,13 +297,13 @@ class HttpServer implements HttpPlugin {
         head = decodeResponseHead(chunk.flags, chunk.context);
       } catch (err) {
         this.fail(res, err, req);
-        return;
+        return undefined;
       }
       if (head.status >= 100 && head.status < 200) {
         this.interim(res, head, chunk.body.length);
-        return;
+        return undefined;
       }
-      if (!this.validStatus(res, head)) return;
+      if (!this.validStatus(res, head)) return undefined;
       const split = splitTrailers(head.headers);
       const h = flattenHeaders(split.headers, this.presetHeaders(req), false);
       this.logRejected(h.rejected);
@@ -311,8 +315,35 @@ class HttpServer implements HttpPlugin {
     }
     if (chunk.body.length > 0) {
       if (!res.headersSent) res.writeHead(200, flattenHeaders({}, this.presetHeaders(req), false).flat);
-      res.write(chunk.body);
+      if (!res.write(chunk.body)) return this.backlog(res);
     }
+    return undefined;
+  }
+
+  /**
+   * The client reads slower than the worker writes. Past max_response_buffer it is cut (its stream gets STOP);
+   * otherwise the returned promise ends at 'drain', and a client that takes nothing for write_timeout is cut.
+   */
+  private backlog(res: ServerResponse): Promise<void> | undefined {
+    if (res.writableLength > this.options.maxResponseBuffer) {
+      this.log.warn({ bytes: res.writableLength }, 'client does not read the stream: over max_response_buffer, connection closed');
+      res.destroy();
+      return undefined;
+    }
+    const socket = res.socket;
+    const timeout = this.options.writeTimeout;
+    // node destroys a socket whose timeout fires when nobody listens for 'timeout'.
+    if (timeout > 0) socket?.setTimeout(timeout);
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        if (timeout > 0 && !res.destroyed) socket?.setTimeout(0);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
   }
 
   private endStream(req: IncomingMessage, res: ServerResponse, last: WorkerResponse, state: StreamState): void {

@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { multipart, request, sendAndAbort, waitEmpty, waitServerRead } from './client.js';
 import { startServerProcess, type ServerProcess } from './process.js';
@@ -173,6 +174,83 @@ describe('HTTP server process: slow clients and connection limits', () => {
       assert.equal(s.exitCode(), undefined, `the server exited: ${s.stderr().slice(-1500)}`);
     } finally {
       for (const c of sockets) c.destroy();
+      await s.stop();
+    }
+  });
+});
+
+/** Opens a request and reads nothing but the status line; resolves `closed` when the server drops it. */
+function nonReadingClient(port: number, target: string): { closed: Promise<void>; socket: net.Socket } {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  socket.once('data', () => socket.pause());
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { closed, socket };
+}
+
+describe('HTTP server process: clients that do not read', () => {
+  const MiB = 1024 * 1024;
+
+  test('a 300 MiB stream to a client that does not read: server memory stays bounded by max_response_buffer', async () => {
+    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 2000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    try {
+      assert.equal((await request(s.port, '/pid')).status, 200);
+      const base = await s.peakRss();
+      const client = nonReadingClient(s.port, '/big-stream?mb=300');
+      // The only worker is busy until the stream has ended (fully, or stopped): this answer comes after that.
+      const pid = await request(s.port, '/pid');
+      assert.equal(pid.status, 200);
+      const grown = (await s.peakRss()) - base;
+      client.socket.destroy();
+      assert.ok(grown < 8 * MiB + 64 * MiB, `the server grew by ${Math.round(grown / MiB)} MiB`);
+      assert.equal(s.exitCode(), undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('HTTP server process: large bodies', () => {
+  const MiB = 1024 * 1024;
+
+  test('a 128 MiB raw POST costs the server at most about two copies of it (one read buffer, one frame)', async () => {
+    const size = 128 * MiB;
+    const s = await startServerProcess(() => ({ maxRequestSize: 1024 * MiB }), { numWorkers: 1 });
+    try {
+      assert.equal((await request(s.port, '/pid')).status, 200);
+      const base = await s.peakRss();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1', port: s.port, path: '/status', method: 'POST', agent: false,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': size },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
+        req.on('error', reject);
+        const chunk = Buffer.alloc(MiB, 1);
+        let sent = 0;
+        const pump = () => {
+          while (sent < size) {
+            sent += MiB;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      assert.equal(status, 200);
+      const grown = (await s.peakRss()) - base;
+      // The body is read into one buffer of its declared size; the pool copies it into the frame it writes.
+      assert.ok(grown < 2.5 * size, `the server grew by ${Math.round(grown / MiB)} MiB for a ${size / MiB} MiB body`);
+    } finally {
       await s.stop();
     }
   });
