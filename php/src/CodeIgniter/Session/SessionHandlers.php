@@ -17,6 +17,8 @@ final class SessionHandlers
 {
     /** @var array<class-string, class-string> */
     private array $replace = [];
+    /** Config\Session exists (CI 4.3+): the driver is set there; before, in Config\App. Known once, at boot. */
+    private bool $sessionConfig = false;
 
     public function __construct(bool $enabled)
     {
@@ -30,6 +32,7 @@ final class SessionHandlers
         if (class_exists(MemcachedHandler::class) && class_exists(\Memcached::class)) {
             $this->replace[MemcachedHandler::class] = KeptMemcachedHandler::class;
         }
+        $this->sessionConfig = $this->replace !== [] && class_exists(\Config\Session::class);
     }
 
     /** Before a request, after the configs were restored: swap the handler class in this request's config. */
@@ -38,7 +41,7 @@ final class SessionHandlers
         if ($this->replace === []) {
             return;
         }
-        if (class_exists(\Config\Session::class, false) || class_exists(\Config\Session::class)) {
+        if ($this->sessionConfig) {
             $session = config('Session');
             if (is_object($session) && isset($session->driver) && isset($this->replace[ltrim((string) $session->driver, '\\')])) {
                 $session->driver = $this->replace[ltrim((string) $session->driver, '\\')];
