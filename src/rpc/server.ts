@@ -48,6 +48,10 @@ export function parseRpcAddress(listen: string): RpcAddress {
   return a.kind === 'unix' ? { kind: 'unix', host: '', port: 0, path: a.path } : { kind: 'tcp', host: a.host, port: a.port, path: '' };
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
 export class RpcServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -79,6 +83,12 @@ export class RpcServer {
       chmodSync(addr.path, 0o600);
     } else {
       addr.port = await listenOn(this.server, { kind: 'tcp', host: addr.host, port: addr.port });
+      if (!isLoopback(addr.host)) {
+        this.log.warn(
+          { listen },
+          'rpc.listen is reachable from other hosts: anyone who can connect can reset workers and read the (redacted) config; use 127.0.0.1 or a unix:// socket',
+        );
+      }
     }
     this.address = addr;
     return addr;

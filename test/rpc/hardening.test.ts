@@ -202,3 +202,17 @@ test('rpc.max_frame_size (MiB) from the config section; absent or invalid keeps 
   assert.deepEqual(rpcServerOptions({ max_frame_size: 'big' }), {});
   assert.deepEqual(rpcServerOptions(undefined), {});
 });
+
+test('listening on a non-loopback address warns that RPC is reachable from other hosts', async () => {
+  const seen: string[] = [];
+  const capture = { debug() {}, info() {}, warn(_o: unknown, msg?: string) { seen.push(msg ?? ''); }, error() {} };
+  const open = new RpcServer(new Map(), capture);
+  await open.listen('tcp://0.0.0.0:0');
+  await open.close();
+  assert.ok(seen.some((m) => /reachable from other hosts/.test(m)), seen.join('\n'));
+  const local = new RpcServer(new Map(), capture);
+  seen.length = 0;
+  await local.listen('tcp://127.0.0.1:0');
+  await local.close();
+  assert.deepEqual(seen, []);
+});
