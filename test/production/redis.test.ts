@@ -143,8 +143,8 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
         await batch();
         const second = await cacheClients();
         assert.deepEqual(second.map((c) => c.id).sort(), first.map((c) => c.id).sort(), 'the same connections: reused, not reopened');
-        // Session connections (database 1) do not pile up: CI <= 4.6 closes its session connection after each
-        // request; 4.7's handler keeps it until the next request's session replaces it (at most one per worker).
+        // Session connections (database 1) do not pile up: at most one per worker stays open between requests (the
+        // bridge keeps each worker's session connection; with $keepSessionConnections off, CI closes it per request).
         const sessionClients = (await redis.clients()).filter((c) => c.db === '1');
         assert.ok(sessionClients.length <= WORKERS, `${sessionClients.length} session connections left open`);
         // Sequential increments through the cache are all seen.
