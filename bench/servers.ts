@@ -270,6 +270,9 @@ export interface FloorOptions {
   workers: number;
   /** true: node:http + the minimal relay to `workers` echo workers; false: node:http alone, no PHP. */
   php: boolean;
+  /** Extra options of floor/server.js (e.g. `--pause-when-queued`) and environment (e.g. FLOOR_SLEEP_US). */
+  args?: string[];
+  env?: Record<string, string>;
 }
 
 /** The floor (bench/floor/server.ts): what node:http costs here, alone or with a minimal relay to PHP. */
@@ -277,8 +280,8 @@ export async function startFloor(opts: FloorOptions): Promise<Server> {
   const port = await freePort();
   const logFile = path.join(opts.dir, opts.php ? 'floor-relay.log' : 'floor-http.log');
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'floor/server.js');
-  const args = [script, '--port', String(port), '--workers', String(opts.workers), ...(opts.php ? [] : ['--no-php'])];
-  const child = start(process.execPath, args, { logFile, cwd: REPO });
+  const args = [script, '--port', String(port), '--workers', String(opts.workers), ...(opts.php ? [] : ['--no-php']), ...(opts.args ?? [])];
+  const child = start(process.execPath, args, { logFile, cwd: REPO, env: opts.env });
   const label = opts.php ? 'floor: node:http + minimal relay' : 'floor: node:http alone';
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(baseUrl + '/', child, logFile, label);

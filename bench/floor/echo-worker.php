@@ -37,6 +37,8 @@ function readExactly(int $n): ?string
 
 $header = '{"status":200,"headers":{"Content-Type":["text/plain; charset=UTF-8"]}}';
 $response = frame(CODEC_JSON, [strlen($header)], $header . "Hello, world!\n");
+// FLOOR_SLEEP_US (bench/profile/): time "spent" per request without CPU, to run the floor at a slow page's rate.
+$sleepUs = (int) (getenv('FLOOR_SLEEP_US') ?: 0);
 
 while (($head = readExactly(12)) !== null) {
     $flags = ord($head[1]);
@@ -55,6 +57,9 @@ while (($head = readExactly(12)) !== null) {
             fwrite(STDOUT, frame(CONTROL | CODEC_JSON, [], json_encode(['pid' => getmypid()])));
         }
         continue;
+    }
+    if ($sleepUs > 0) {
+        usleep($sleepUs);
     }
     fwrite(STDOUT, $response);
 }

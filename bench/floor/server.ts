@@ -23,6 +23,7 @@ import { CODEC_JSON, CONTROL, encodeControlFrame, encodePayloadFrame, STOP_CONTR
 import { FrameReader } from '../../src/goridge/reader.js';
 import { createWorkerPipes, releaseChildEnds } from '../../src/pool/pipes.js';
 import type { Writable } from 'node:stream';
+import type { Socket } from 'node:net';
 
 const BODY = Buffer.from('Hello, world!\n');
 const ALONE_HEADERS = { 'Content-Type': 'text/plain; charset=UTF-8', 'Content-Length': String(BODY.length) };
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'no-php': { type: 'boolean', default: false },
     worker: { type: 'string', default: path.join(REPO, 'bench/floor/echo-worker.php') },
+    'pause-when-queued': { type: 'boolean', default: false },
   },
 });
 const port = Number(values.port);
@@ -60,6 +62,14 @@ interface Worker {
 
 const idle: Worker[] = [];
 const waiting: Job[] = [];
+/**
+ * --pause-when-queued (an experiment for bench/profile/, off in the bench): a keep-alive connection whose answer goes
+ * out while requests still wait for a worker stops being read until the queue is shorter than the worker count, so
+ * its next request waits in the kernel instead of waking the event loop only to be queued; it is read in the same
+ * turn that frees a worker, without a sleep in epoll_wait in between.
+ */
+const pauseWhenQueued = values['pause-when-queued'];
+const paused: Socket[] = [];
 const workers: Worker[] = [];
 let stopping = false;
 
@@ -81,6 +91,13 @@ function onResponse(w: Worker, frame: Frame): void {
   const next = waiting.shift();
   if (next) send(w, next);
   else idle.push(w);
+  if (pauseWhenQueued) {
+    if (waiting.length > 0) {
+      job.req.socket.pause();
+      paused.push(job.req.socket);
+    }
+    while (waiting.length < workerCount && paused.length > 0) paused.shift()!.resume();
+  }
 }
 
 function dispatch(job: Job): void {

@@ -7,6 +7,11 @@
  *
  *   node dist/bench/profile/rate.js [--sleep 0,500,2000] [--bytes 14] [--headers 0] [--connections 32]
  *        [--duration 3] [--warmup 1] [--workers 2] [--strace] [--cpu-prof DIR] [--perf DIR] [--sched-batch]
+ *        [--server burner|floor|floor-pause]
+ *
+ * --server floor / floor-pause: the bench's floor (bench/floor/server.ts, node:http + minimal relay to echo workers
+ * sleeping FLOOR_SLEEP_US) instead of Burner; floor-pause with --pause-when-queued (client connections are not read
+ * while requests wait for a worker), to measure what fewer event-loop wake-ups per request would save.
  *
  * --cpu-prof DIR: Burner runs under `node --cpu-prof --cpu-prof-dir DIR` (one .cpuprofile per setting, written when
  * it stops); open them in Chrome DevTools or summarize with bench/profile/summarize.js.
@@ -20,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PHP_CLI, REPO } from '../apps.js';
 import { totalCpuUs } from '../proc.js';
-import { startBurner, stopAll } from '../servers.js';
+import { startBurner, startFloor, stopAll, type Server } from '../servers.js';
 import { runWrk } from '../wrk.js';
 import { parseStraceSummary } from './parse.js';
 
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     perf: { type: 'string' },
     'sched-batch': { type: 'boolean', default: false },
+    server: { type: 'string', default: 'burner' },
   },
 });
 
@@ -67,15 +73,23 @@ async function main(): Promise<void> {
     for (const sleep of sleeps) {
       const dir = path.join(tmp, `sleep-${sleep}`);
       await mkdir(dir, { recursive: true });
-      const burner = await startBurner({
-        dir,
-        workers,
-        // --sched-batch: workers under SCHED_BATCH (`chrt -b 0`), so a worker woken by a frame does not preempt Node.
-        command: [...(values['sched-batch'] ? ['chrt', '-b', '0'] : []), ...PHP_CLI, path.join(REPO, 'bench/profile/worker.php')],
-        env: { PROFILE_SLEEP_US: String(sleep), PROFILE_BODY_BYTES: values.bytes!, PROFILE_HEADERS: values.headers! },
-        readyPath: '/',
-        nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${profName(sleep)}.cpuprofile`] : [],
-      });
+      const burner: Server = values.server === 'burner'
+        ? await startBurner({
+          dir,
+          workers,
+          // --sched-batch: workers under SCHED_BATCH (`chrt -b 0`), so a worker woken by a frame does not preempt Node.
+          command: [...(values['sched-batch'] ? ['chrt', '-b', '0'] : []), ...PHP_CLI, path.join(REPO, 'bench/profile/worker.php')],
+          env: { PROFILE_SLEEP_US: String(sleep), PROFILE_BODY_BYTES: values.bytes!, PROFILE_HEADERS: values.headers! },
+          readyPath: '/',
+          nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${profName(sleep)}.cpuprofile`] : [],
+        })
+        : await startFloor({
+          dir,
+          workers,
+          php: true,
+          args: values.server === 'floor-pause' ? ['--pause-when-queued'] : [],
+          env: { FLOOR_SLEEP_US: String(sleep) },
+        });
       try {
         const [pid] = await burner.serverPids();
         await runWrk(burner.baseUrl + '/', { seconds: Number(values.warmup), connections, threads: 1 });
