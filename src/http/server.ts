@@ -4,7 +4,7 @@
  * streams; 1xx as interim responses; RoadRunner's `Trailer` convention), temp-file cleanup.
  */
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { listen, parseAddress } from '../net/listen.js';
 import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
 import { PoolError, type CancelSignal, type Log, type Payload, type WorkerPool, type WorkerResponse } from '../pool/types.js';
@@ -45,7 +45,10 @@ class HttpServer implements HttpPlugin {
   private readonly requestHeaders: Record<string, string> | undefined;
   private readonly responseHeaders: Record<string, string> | undefined;
   private readonly codec: number;
-  private inFlight = 0;
+  /** Responses in progress; on close, those not yet started are told to close their connection. */
+  private readonly active = new Set<ServerResponse>();
+  /** Open client connections, to know when a closing server has none left. */
+  private readonly sockets = new Set<Socket>();
   private closing = false;
   private drained: (() => void) | undefined;
   /** pino tells whether debug is on; a logger that cannot tell gets every line. */
@@ -86,6 +89,10 @@ class HttpServer implements HttpPlugin {
         this.handle(req, res).catch((err: unknown) => this.fail(res, err));
       },
     );
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     // Past the cap node closes a new connection at once: descriptors stay for workers, uploads and files.
     if (options.maxConnections > 0) this.server.maxConnections = options.maxConnections;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
@@ -111,15 +118,29 @@ class HttpServer implements HttpPlugin {
 
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const res of this.active) if (!res.headersSent) res.shouldKeepAlive = false;
+    // Stop accepting, but do not drop idle keep-alive connections at once (http.Server.close would): a request may
+    // be on its way on one. For a moment, every request is answered with `Connection: close`, so busy clients close
+    // their connections themselves; only connections that stay silent that long are closed under them.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+    const quiet = Math.min(graceMs, IDLE_CLOSE_MS);
+    if (this.sockets.size > 0 && quiet > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, quiet);
+        const check = () => (this.sockets.size === 0 ? resolve() : setTimeout(check, 10).unref());
+        check();
+      });
+      clearTimeout(timer);
+    }
     this.server.closeIdleConnections();
-    if (this.inFlight > 0) {
+    if (this.active.size > 0) {
       const drained = new Promise<void>((resolve) => (this.drained = resolve));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([drained, timeout]);
       clearTimeout(timer);
-      if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'grace period over: closing the remaining connections');
+      if (this.active.size > 0) this.log.warn({ inFlight: this.active.size }, 'grace period over: closing the remaining connections');
     }
     this.server.closeAllConnections();
     await closed;
@@ -147,12 +168,13 @@ class HttpServer implements HttpPlugin {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.inFlight++;
+    this.active.add(res);
     const start = this.options.observer || this.options.accessLogs || this.debugLog ? process.hrtime.bigint() : 0n;
     this.options.observer?.requestStarted();
     const signal = new ClientGoneSignal();
     res.once('close', () => {
-      if (--this.inFlight === 0 && this.drained) this.drained();
+      this.active.delete(res);
+      if (this.active.size === 0 && this.drained) this.drained();
       const seconds = start ? Number(process.hrtime.bigint() - start) / 1e9 : 0;
       this.options.observer?.requestFinished(res.statusCode, seconds);
       if (this.options.accessLogs) {
@@ -176,6 +198,12 @@ class HttpServer implements HttpPlugin {
       if (!res.writableFinished) signal.abort(); // closed before the answer was complete: the client is gone
     });
     if (this.closing) res.shouldKeepAlive = false;
+    if (hasSecondHost(req.rawHeaders)) {
+      // RFC 9112 §3.2: a request with more than one Host header gets a 400 (Go does the same).
+      res.shouldKeepAlive = false;
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 27 }).end('400 Bad Request: two Hosts\n');
+      return;
+    }
 
     if (this.cors) {
       const pre = this.cors.preflight(req);
@@ -433,7 +461,8 @@ class HttpServer implements HttpPlugin {
       this.log.error({ kind: err.kind, err: err.message }, 'worker error');
       if (this.options.poolDebug) text = err.message;
     } else if (err instanceof FormError) {
-      status = 500;
+      // The client's form is malformed: its own error, with the parser's short reason.
+      status = 400;
       text = err.message;
       this.log.warn({ err: err.message }, 'bad request body');
     } else if (err instanceof ResponseDecodeError) {
@@ -478,6 +507,20 @@ class ClientGoneSignal implements CancelSignal {
 }
 
 const LINGER_MS = 3000;
+/** How long a closing server lets idle keep-alive connections carry one more request. */
+const IDLE_CLOSE_MS = 1000;
+
+function hasSecondHost(raw: string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
 
 /**
  * After an early answer (413) the client may still be sending. Closing at once would make the kernel reset the

@@ -48,3 +48,40 @@ for (const codec of ['json', 'proto'] as const) {
     });
   });
 }
+
+describe('client errors', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer('json', () => ({}), 1);
+  });
+  after(() => s.stop());
+
+  test('two Host headers are a 400 (RFC 9112 §3.2, as Go answers) and never reach PHP', async () => {
+    const before = s.pool.execs;
+    const raw = await rawExchange(s.port, 'GET /echo HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n');
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.match(raw, /two Hosts/);
+    assert.equal(s.pool.execs, before);
+    assert.equal((await request(s.port, '/echo')).status, 200);
+  });
+
+  test('malformed forms are a 400 with a short reason, not a 500', async () => {
+    const conflict = await request(s.port, '/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1&a[b]=2',
+    });
+    assert.equal(conflict.status, 400);
+    assert.equal(conflict.body.toString(), "invalid multiple values to key 'a' in tree");
+    const noBoundary = await request(s.port, '/echo', { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    assert.equal(noBoundary.status, 400);
+    assert.match(noBoundary.body.toString(), /^invalid multipart request: /);
+    const truncated = await request(s.port, '/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=zz' },
+      body: '--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue without an end',
+    });
+    assert.equal(truncated.status, 400);
+    assert.match(truncated.body.toString(), /^invalid multipart body: /);
+  });
+});

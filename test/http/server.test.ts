@@ -179,14 +179,14 @@ for (const codec of ['json', 'proto'] as const) {
       assert.deepEqual(j.form, { a: { b: ['1', '2'] }, c: '2', d: { x: 'y z' } });
     });
 
-    test('a scalar/branch conflict in a form is a 500 with the error text, and never reaches PHP', async () => {
+    test('a scalar/branch conflict in a form is a 400 with the error text, and never reaches PHP', async () => {
       const before = s.pool.execs;
       const r = await request(s.port, '/echo', {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'a=1&a[b]=2',
       });
-      assert.equal(r.status, 500);
+      assert.equal(r.status, 400);
       assert.match(r.body.toString(), /invalid multiple values to key 'a' in tree/);
       assert.equal(s.pool.execs, before);
     });
