@@ -242,6 +242,10 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const result = configSchema.safeParse(data);
   if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, locate, result.error.issues.length));
   warnings.push(...ignoredKeyWarnings(data, locate), ...bareDurationWarnings(data, locate));
+  const outputs = valueAt(data, ['logs', 'output']);
+  if (Array.isArray(outputs) && outputs.length > 1) {
+    warnings.push(`${locate('logs.output')}: logs.output: only the first output (${JSON.stringify(outputs[0])}) is used by Burner; the others are ignored`);
+  }
   return { file, config: result.data, raw, warnings, locate };
 }
 

@@ -145,3 +145,9 @@ test('limits of the http and rpc plugins: sizes in MB/MiB, timeouts as durations
     assert.equal(o.readTimeout, 5 * 60_000);
   });
 });
+
+test('logs.output with several outputs: a warning that only the first is used', () => {
+  inDir(`${BASE}logs:\n  output: [stderr, app.log]\n`, (file) => {
+    assert.deepEqual(loadConfig({ file, env: {} }).warnings, [`${file}:7: logs.output: only the first output ("stderr") is used by Burner; the others are ignored`]);
+  });
+});
