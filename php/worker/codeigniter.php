@@ -19,7 +19,8 @@ use Burner\Http\HttpWorker;
 
 $appRoot = getenv('BURNER_APP_ROOT') ?: getcwd();
 if ($appRoot === false || ! is_file($appRoot . '/app/Config/Paths.php')) {
-    fwrite(STDERR, "burner: no CodeIgniter 4 application in '" . ($appRoot ?: '?') . "' (run the worker from the app root, or set BURNER_APP_ROOT)\n");
+    fwrite(STDERR, "burner: no CodeIgniter 4 application in '" . ($appRoot ?: '?')
+        . "' (run the worker from the app root, or set BURNER_APP_ROOT)\n");
     exit(1);
 }
 $appRoot = realpath($appRoot);

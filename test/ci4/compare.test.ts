@@ -83,7 +83,8 @@ async function load(base: string, page: Page): Promise<Seen> {
   // Per-request values: render time, CSP nonces.
   body = body
     .replace(/rendered in \d+\.\d+ seconds/g, 'rendered in X seconds')
-    .replace(/using [\d.]+ ?MB of memory/g, 'using M MB of memory').replace(/nonce="[0-9A-Za-z+/=]+"/g, 'nonce="N"');
+    .replace(/using [\d.]+ ?MB of memory/g, 'using M MB of memory')
+    .replace(/nonce="[0-9A-Za-z+/=]+"/g, 'nonce="N"');
   body = body.replace(/"sid":"[^"]*"/g, '"sid":"S"');
   // Set-Cookie lines exactly, except the expiry date (checked for PHP's format), Max-Age's last digit (a second
   // boundary may fall between the two servers' clocks) and session ids.

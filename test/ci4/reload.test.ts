@@ -99,7 +99,10 @@ describe('burner:reload under load', () => {
     assert.deepEqual(failures, []);
     const afterReload = await pids();
     assert.equal(afterReload.length, 2);
-    assert.ok(afterReload.every((pid) => !before.includes(pid)), 'all workers were replaced');
+    assert.ok(
+      afterReload.every((pid) => !before.includes(pid)),
+      'all workers were replaced',
+    );
   });
   test('burner:start in the foreground serves until the process gets SIGTERM', async () => {
     const stop = await run('php', ['spark', 'burner:stop'], { cwd: app });

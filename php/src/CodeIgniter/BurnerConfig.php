@@ -68,7 +68,11 @@ final class BurnerConfig
         if (isset($app->perRequestConfig) && is_array($app->perRequestConfig)) {
             $config->perRequestConfig = array_values(array_map('strval', $app->perRequestConfig));
         }
-        foreach (['gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator', 'keepSessionConnections'] as $flag) {
+        $flags = [
+            'gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator',
+            'keepSessionConnections',
+        ];
+        foreach ($flags as $flag) {
             if (isset($app->{$flag})) {
                 $config->{$flag} = (bool) $app->{$flag};
             }

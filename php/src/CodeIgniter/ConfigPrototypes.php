@@ -129,9 +129,11 @@ final class ConfigPrototypes
         }
         $reflection = new ReflectionClass($class);
         $constructor = $reflection->getConstructor();
-        if ($reflection->isAbstract() || ($constructor !== null
+        if (
+            $reflection->isAbstract() || ($constructor !== null
             && (! str_starts_with($constructor->getDeclaringClass()->getName(), 'CodeIgniter\\')
-                || $constructor->getNumberOfRequiredParameters() > 0))) {
+                || $constructor->getNumberOfRequiredParameters() > 0))
+        ) {
             return false;
         }
         try {

@@ -97,8 +97,10 @@ final class Kernel
 
         $this->config = BurnerConfig::fromApp();
         $this->config->adapt($this->can);
-        if ($this->config->cacheFileLocator && MemoizingFileLocator::fits()
-            && get_class(\Config\Services::locator()) === \CodeIgniter\Autoloader\FileLocator::class) {
+        if (
+            $this->config->cacheFileLocator && MemoizingFileLocator::fits()
+            && get_class(\Config\Services::locator()) === \CodeIgniter\Autoloader\FileLocator::class
+        ) {
             $locator = new MemoizingFileLocator(\Config\Services::autoloader());
             SharedService::put('locator', $locator); // a persistent service: kept for the worker's life
         }

@@ -91,8 +91,10 @@ final class RequestMapper
             $post = (array) $request->parsedBody;
             // PHP fills $_POST only for POST; for PUT/PATCH/DELETE forms CI reads the raw body (getRawInput),
             // which the server consumed while parsing: give it back in urlencoded form.
-            if ($method !== 'POST' && $body === '' && $post !== []
-                && stripos($server['CONTENT_TYPE'] ?? '', 'application/x-www-form-urlencoded') !== false) {
+            if (
+                $method !== 'POST' && $body === '' && $post !== []
+                && stripos($server['CONTENT_TYPE'] ?? '', 'application/x-www-form-urlencoded') !== false
+            ) {
                 $body = http_build_query($post);
             }
             if ($method !== 'POST') {

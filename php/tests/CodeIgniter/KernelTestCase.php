@@ -361,7 +361,8 @@ abstract class KernelTestCase extends TestCase
         ]);
         // Each request starts from a response of its own: nothing added by the one before is carried over.
         self::assertSame('first, second', self::header($again, 'X-Multi'));
-        self::assertNotSame(self::header($reply, 'Content-Security-Policy'), self::header($again, 'Content-Security-Policy'), 'a new nonce per request');
+        $csp = static fn (array $r) => self::header($r, 'Content-Security-Policy');
+        self::assertNotSame($csp($reply), $csp($again), 'a new nonce per request');
         self::assertSame(200, $plain['status']);
         self::assertNull(self::header($plain, 'X-Single'));
         self::assertNull(self::header($plain, 'Content-Security-Policy'));

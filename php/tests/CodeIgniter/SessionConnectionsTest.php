@@ -109,7 +109,8 @@ final class SessionConnectionsTest extends TestCase
         $cmd = $store === 'redis'
             ? ['/usr/bin/redis-server', '--port', (string) $port, '--bind', '127.0.0.1', '--dir', $dir, '--save', '', '--appendonly', 'no']
             : ['/usr/bin/memcached', '-l', '127.0.0.1', '-p', (string) $port, '-U', '0', '-u', 'root'];
-        $this->servers[] = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+        $quiet = [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']];
+        $this->servers[] = proc_open($cmd, $quiet, $pipes);
         $deadline = microtime(true) + 20;
         while (microtime(true) < $deadline) {
             $socket = @stream_socket_client("tcp://127.0.0.1:{$port}", $errno, $error, 1);

@@ -94,7 +94,8 @@ final class WorkerScriptTest extends TestCase
         exec('cp -a ' . escapeshellarg($source) . ' ' . escapeshellarg($copy));
         try {
             $file = $copy . '/app/Config/Optimize.php';
-            file_put_contents($file, str_replace('public bool $configCacheEnabled = false;', 'public bool $configCacheEnabled = true;', (string) file_get_contents($file)));
+            $optimize = str_replace('$configCacheEnabled = false;', '$configCacheEnabled = true;', (string) file_get_contents($file));
+            file_put_contents($file, $optimize);
             $this->w = new WorkerProcess(dirname(__DIR__, 2) . '/worker/codeigniter.php', [], [
                 'BURNER_APP_ROOT' => $copy, 'CI_ENVIRONMENT' => 'production', 'RR_MODE' => 'http',
             ]);

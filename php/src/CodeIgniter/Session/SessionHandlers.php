@@ -25,8 +25,10 @@ final class SessionHandlers
         if (! $enabled) {
             return;
         }
-        if (class_exists(RedisHandler::class) && class_exists(\Redis::class)
-            && ! method_exists(RedisHandler::class, 'hasPersistentConnection')) {
+        if (
+            class_exists(RedisHandler::class) && class_exists(\Redis::class)
+            && ! method_exists(RedisHandler::class, 'hasPersistentConnection')
+        ) {
             $this->replace[RedisHandler::class] = KeptRedisHandler::class;
         }
         if (class_exists(MemcachedHandler::class) && class_exists(\Memcached::class)) {
