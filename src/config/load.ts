@@ -8,11 +8,13 @@ import path from 'node:path';
 import { Document, isAlias, isMap, isScalar, isSeq, isPair, LineCounter, parseDocument, parse as parseYaml, Scalar, YAMLMap } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, DURATION_KEYS, FOREIGN_SECTIONS, IGNORED_KEYS, UNSUPPORTED_KEYS, type Config } from './schema.js';
+import { configSchema, type Config } from './schema.js';
+import { FOREIGN_SECTIONS, UNSUPPORTED_KEYS } from './keys.js';
+import { parseDotenv } from './dotenv.js';
+import { findings } from './findings.js';
 import { expand, expandEnv } from './expand.js';
-import { formatDuration } from './duration.js';
 
-export { expandEnv };
+export { expandEnv, parseDotenv };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -49,27 +51,6 @@ interface Source {
   file: string;
   doc: Document.Parsed;
   lines: LineCounter;
-}
-
-/** A minimal dotenv reader: KEY=VALUE lines, `#` comments, optional `export`, single or double quotes. */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2]!;
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');
-    } else {
-      value = value.replace(/\s+#.*$/, '');
-    }
-    out[m[1]!] = value;
-  }
-  return out;
 }
 
 function readSource(file: string): Source {
@@ -241,53 +222,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const result = configSchema.safeParse(data);
   if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, locate, result.error.issues.length));
-  warnings.push(...ignoredKeyWarnings(data, locate), ...bareDurationWarnings(data, locate));
-  const outputs = valueAt(data, ['logs', 'output']);
-  if (Array.isArray(outputs) && outputs.length > 1) {
-    warnings.push(`${locate('logs.output')}: logs.output: only the first output (${JSON.stringify(outputs[0])}) is used by Burner; the others are ignored`);
-  }
+  warnings.push(...findings(data, locate));
   return { file, config: result.data, raw, warnings, locate };
-}
-
-function valueAt(data: unknown, keyPath: string[]): unknown {
-  let node = data;
-  for (const key of keyPath) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
-
-/** Every present key matching an IGNORED_KEYS pattern (`*` = any one segment). */
-function ignoredKeyWarnings(data: Record<string, unknown>, locate: (key: string) => string): string[] {
-  const out: string[] = [];
-  const visit = (node: unknown, pattern: string[], done: string[], note: string): void => {
-    if (pattern.length === 0) {
-      if (node !== undefined) {
-        const key = done.join('.');
-        out.push(`${locate(key)}: ${key}: accepted for RoadRunner compatibility, not used by Burner (${note})`);
-      }
-      return;
-    }
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
-    const [head, ...rest] = pattern;
-    const keys = head === '*' ? Object.keys(node) : [head!];
-    for (const k of keys) visit((node as Record<string, unknown>)[k], rest, [...done, k], note);
-  };
-  for (const [pattern, note] of IGNORED_KEYS) visit(data, pattern.split('.'), [], note);
-  return out;
-}
-
-/** A bare number at a duration key is nanoseconds; small ones are rejected by the schema, large ones are named here. */
-function bareDurationWarnings(data: Record<string, unknown>, locate: (key: string) => string): string[] {
-  const out: string[] = [];
-  for (const key of DURATION_KEYS) {
-    const value = valueAt(data, key.split('.'));
-    if (typeof value !== 'string' || !/^\s*\d+\s*$/.test(value) || Number(value) === 0) continue;
-    const readable = formatDuration(Number(value) / 1e6);
-    out.push(`${locate(key)}: ${key}: ${value.trim()} without a unit is read as nanoseconds (${readable}); write ${readable} to say so`);
-  }
-  return out;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, locate: (key: string) => string, count: number): string {
