@@ -1,7 +1,9 @@
 /**
  * Loads `.rr.yaml` the way RoadRunner does (roadrunner-protocol.md §6.1): version "3" as a string, `${VAR}`,
- * `$VAR` and `${VAR:-default}` expansion in string values, `include:` files replacing whole sections, `-o key=value`
- * overrides, an optional dotenv file. Every error names the file, the line and the key.
+ * `$VAR` and `${VAR:-default}` expansion (expand.ts), `include:` files replacing whole sections, `-o key=value`
+ * overrides, an optional dotenv file. YAML is read with the failsafe schema: every value reaches the schema as the
+ * text it was written as (expanded), and the schema reads numbers and booleans where a key wants them, so a value
+ * is never re-typed on the way (`PIN: 007` stays "007"). Every error and warning names the file, the line and the key.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,8 @@
 /**
  * The `.rr.yaml` (version "3") sections Burner understands, with RoadRunner's defaults
  * (roadrunner-protocol.md §3.8, §4.1, §6.2). Validated once at startup; durations become milliseconds.
- * Unknown keys are errors so that a typo never silently does nothing.
+ * Unknown keys are errors so that a typo never silently does nothing; RoadRunner keys Burner accepts but does not use
+ * are warnings (keys.ts, IGNORED_KEYS).
  */
 import os from 'node:os';
 import { z } from 'zod';
