@@ -328,7 +328,7 @@ function failuresAndWatch(): void {
       }
     });
 
-    test('a failing install (--server=/nonexistent) says what failed and what to do, and keeps the working vendor/bin/rr', async () => {
+    test('a failing install (--server=/nonexistent, or an unreachable registry) says what failed and what to do, and keeps the working vendor/bin/rr', async () => {
       const ok = await run(PHP, ['spark', 'burner:init', 'RoadRunner', '--server', tarball], { cwd: app, env: NO_REGISTRY });
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       const launcher = readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8');
@@ -357,6 +357,17 @@ function failuresAndWatch(): void {
         configs,
         'the config was not touched',
       );
+
+      // Without --server: the npm registry, the package by its name at burner/burner's version (here none answers).
+      const registry = await run(PHP, ['spark', 'burner:init', 'RoadRunner'], { cwd: app, env: NO_REGISTRY });
+      const said = registry.stdout + registry.stderr;
+      assert.notEqual(registry.code, 0, said);
+      const v = PACKAGE.version.replace(/\./g, '\\.');
+      assert.match(said, new RegExp(`installing burner-server@${v} from the npm registry \\(the version of burner/burner, ${v}\\)`));
+      assert.match(said, new RegExp(`\\$ npm install .*'burner-server@${v}'`), 'prints the command it runs');
+      assert.match(said, /What to do: .*--server=/);
+      assert.equal(readFileSync(path.join(app, 'vendor/bin/rr'), 'utf8'), launcher);
+      assert.equal((await run(path.join(app, 'vendor/bin/rr'), ['--version'])).code, 0, 'the earlier server still runs');
 
       // Run again with a good source: the earlier files are kept as one backup each.
       const again = await run(PHP, ['spark', 'burner:init', 'RoadRunner', `--server=${tarball}`], { cwd: app, env: NO_REGISTRY });
