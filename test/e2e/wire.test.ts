@@ -74,10 +74,12 @@ for (const codec of ['json', 'proto']) {
       assert.doesNotMatch(raw, /X-Bad/i);
     });
 
-    test('a status outside 100..599 becomes 500 with the reason', async () => {
-      const res = await fetch(`${s.url}/status?s=700`);
+    test("a status outside Go's 100..999 becomes 500 with the reason; a three-digit one passes as in RoadRunner", async () => {
+      const res = await fetch(`${s.url}/status?s=1000`);
       assert.equal(res.status, 500);
-      assert.equal(await res.text(), 'unknown status code from worker: 700');
+      assert.equal(await res.text(), 'unknown status code from worker: 1000');
+      assert.equal((await fetch(`${s.url}/status?s=99`)).status, 500);
+      assert.equal((await fetch(`${s.url}/status?s=700`)).status, 700);
       assert.equal((await fetch(`${s.url}/status?s=418`)).status, 418);
     });
 
