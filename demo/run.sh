@@ -23,7 +23,7 @@ app="$repo/demo/app-runtime/$ci"
 created=""
 if [ -f "$app/.ci4-extracted" ] || [ -f "$app/.demo-appstarter" ]; then
   : # made by an earlier run
-elif [ -f "$repo/../shared/ci4/codeigniter4-framework-$ci.tar.gz" ]; then
+elif [ -f "${BURNER_CI4_DIR:-$repo/../shared/ci4}/codeigniter4-framework-$ci.tar.gz" ]; then
   say "CodeIgniter $ci from ../shared/ci4 (where packagist is reachable: composer create-project codeigniter4/appstarter)"
   bash scripts/ci4-app.sh "$app" --version "$ci" --no-burner --fixtures >/dev/null
   created=offline
@@ -40,7 +40,7 @@ elif command -v composer >/dev/null && curl -fsS -m 5 -o /dev/null https://repo.
 else
   ci=4.1.3
   app="$repo/demo/app-runtime/$ci"
-  say "LAST RESORT: neither ../shared/ci4/codeigniter4-framework-4.7.2.tar.gz nor packagist is available:"
+  say "LAST RESORT: neither ${BURNER_CI4_DIR:-../shared/ci4}/codeigniter4-framework-4.7.2.tar.gz nor packagist is available:"
   say "using CodeIgniter 4.1.3 from the npm package codeigniter4 (an old release; the bridge supports 4.1-4.7)"
   bash scripts/ci4-app.sh "$app" --version 4.1.3 --no-burner --fixtures >/dev/null
   created=offline
