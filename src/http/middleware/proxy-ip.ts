@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Middleware } from './types.js';
 
 // RoadRunner's pattern: everything after `for=` up to one of ( ; | , space ).
 const FORWARDED_FOR = /for=([^(;|, )]+)/i;
@@ -60,4 +61,14 @@ function resolve(h: IncomingHttpHeaders): string {
   const trueClient = first(h['true-client-ip']);
   if (trueClient !== '') return trueClient;
   return first(h['cf-connecting-ip']);
+}
+
+export function proxyIpMiddleware(trustedSubnets: string[]): Middleware {
+  const parser = new ProxyIpParser(trustedSubnets);
+  return {
+    name: 'proxy_ip_parser',
+    context: (ctx, req) => {
+      ctx.remoteAddr = parser.clientIp(req, ctx.remoteAddr);
+    },
+  };
 }

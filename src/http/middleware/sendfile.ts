@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { HeaderMap } from '../proto.js';
+import type { Answer, Middleware } from './types.js';
 
 /** Removes the X-Sendfile header (any case) and returns its first value. */
 export function takeSendfile(headers: HeaderMap): string | undefined {
@@ -20,8 +21,11 @@ export function takeSendfile(headers: HeaderMap): string | undefined {
   return undefined;
 }
 
-/** Writes the file as the response; `flat` are the worker's other headers (without Content-Length). */
-export async function sendFile(res: ServerResponse, status: number, flat: string[], path: string, headOnly: boolean): Promise<void> {
+/**
+ * Streams the file as the response. `writeHead(size)` writes the worker's status and headers with that length
+ * (the one response writer does it); a `..` path is a 403, a missing file a 404.
+ */
+export async function sendFile(res: ServerResponse, path: string, headOnly: boolean, writeHead: (size: number) => boolean): Promise<void> {
   if (path.includes('..')) {
     res.writeHead(403, { 'content-length': 0 }).end();
     return;
@@ -39,7 +43,7 @@ export async function sendFile(res: ServerResponse, status: number, flat: string
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('file not found\n');
       return;
     }
-    res.writeHead(status, [...flat, 'Content-Length', String(stat.size)]);
+    if (!writeHead(stat.size)) return;
     if (headOnly) {
       res.end();
       return;
@@ -52,3 +56,12 @@ export async function sendFile(res: ServerResponse, status: number, flat: string
     await handle.close().catch(() => undefined);
   }
 }
+
+export const sendfileMiddleware: Middleware = {
+  name: 'sendfile',
+  transform(answer: Answer): Answer {
+    const file = takeSendfile(answer.headers);
+    if (file !== undefined) answer.file = file;
+    return answer;
+  },
+};

@@ -9,6 +9,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import send from 'send';
 import type { StaticOptions } from '../options.js';
+import type { Middleware } from './types.js';
 
 export type StaticResult = 'served' | 'forbidden' | 'next';
 
@@ -82,4 +83,12 @@ export class StaticFiles {
       stream.pipe(res);
     });
   }
+}
+
+export function staticMiddleware(options: StaticOptions): Middleware {
+  const files = new StaticFiles(options);
+  return {
+    name: 'static',
+    request: (req, res) => files.handle(req, res).then((r) => (r === 'next' ? 'next' : 'done')),
+  };
 }
