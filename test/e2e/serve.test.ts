@@ -228,3 +228,21 @@ test('server.on_init runs once before the workers; with exit_on_error a failure 
   const failing = '  on_init:\n    command: "php {{FIXTURES}}/e2e/on-init.php 4"\n    exit_on_error: true\n    env:\n      mark: {{DIR}}/init-mark\n';
   await assert.rejects(serve(config().replace('server:\n', `server:\n${failing}`)), /rr serve exited with 1[\s\S]*server\.on_init command .* failed: exit code 4/);
 });
+
+test('server.env reaches the worker as written after expansion: 007 stays 007, $$ is a literal $, an unset name is warned', async () => {
+  const yaml = config().replace('server:\n', () =>
+    'server:\n  env:\n    PIN: $BURNER_TEST_PIN\n    BIG: ${BURNER_TEST_BIG}\n    LITERAL: 0x1F\n    PASSWORD: "pa$$word"\n    PARTIAL: "pa$burner_test_unset"\n',
+  );
+  const s = await serve(yaml, { env: { BURNER_TEST_PIN: '007', BURNER_TEST_BIG: '1e3' } });
+  try {
+    const env = async (name: string) => (await (await fetch(`${s.url}/env?name=${name}`)).json()) as string | null;
+    assert.equal(await env('PIN'), '007');
+    assert.equal(await env('BIG'), '1e3');
+    assert.equal(await env('LITERAL'), '0x1F');
+    assert.equal(await env('PASSWORD'), 'pa$word');
+    assert.equal(await env('PARTIAL'), 'pa');
+    assert.match(s.logs(), /\.rr\.yaml:\d+: server\.env\.PARTIAL: \$burner_test_unset is not set in the environment/);
+  } finally {
+    await s.stop();
+  }
+});
