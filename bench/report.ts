@@ -6,10 +6,10 @@ import type { Ceiling } from './apps.js';
 import type { KeepAliveResult, UploadResult } from './extras.js';
 
 /** The two servers compared, and the two floors measured next to them on hello world (bench/floor/). */
-export type Side = 'burner' | 'fpm' | 'floor-relay' | 'floor-http';
+export type Side = 'burner' | 'fpm' | 'floor-relay' | 'floor-http' | 'floor-rate';
 export type ServerSide = 'burner' | 'fpm';
 
-const SIDE_LABEL: Record<Side, string> = { burner: 'Burner', fpm: 'nginx+FPM', 'floor-relay': 'floor: node:http + minimal relay', 'floor-http': 'floor: node:http alone' };
+const SIDE_LABEL: Record<Side, string> = { burner: 'Burner', fpm: 'nginx+FPM', 'floor-relay': 'floor: node:http + minimal relay', 'floor-http': 'floor: node:http alone', 'floor-rate': 'floor at this page\'s rate' };
 
 export interface Round {
   side: Side;
@@ -38,6 +38,8 @@ export interface AppRun {
   ciVersion?: string;
   /** session cookies wrk sent round robin (the realistic page) */
   sessions?: number;
+  /** the echo workers' sleep per request in this app's rate-matched floor rounds (side 'floor-rate') */
+  floorSleepUs?: number;
 }
 
 /** Ids of the realistic page's apps (`ci4-page`, `ci4-page@4.7.x`). */
@@ -158,12 +160,13 @@ export function renderReport(r: Report): string {
     const floorRows: [Side, string][] = [
       ['floor-relay', `floor: node:http + minimal relay to ${s.workers} echo workers`],
       ['floor-http', 'floor: node:http alone, no PHP'],
+      ['floor-rate', `floor at this page's rate: node:http + minimal relay to ${s.workers} echo workers sleeping ${app.floorSleepUs ?? '?'} µs per request`],
     ];
     for (const [side, label] of floorRows) {
       const rounds = app.rounds.filter((x) => x.side === side);
       if (rounds.length === 0) continue;
       const x = summarize(rounds);
-      const php = side === 'floor-relay';
+      const php = side !== 'floor-http';
       out.push(`| ${app.title} | ${label} | ${f0(x.reqPerSec)} | ${f2(x.p50Ms)} ms | ${f2(x.p99Ms)} ms | ${f1(x.serverCpuUsPerReq)} | ` +
         `${php ? f1(x.workerCpuUsPerReq) : '—'} | ${mb(x.serverRssKb)} | ${php ? mb(x.workerRssKb) : '—'} | ${x.errors} | ` +
         `Burner server CPU = ${f2(b.serverCpuUsPerReq / x.serverCpuUsPerReq)}× this |`);
@@ -260,6 +263,13 @@ export function renderReport(r: Report): string {
       'practically never served at once (CI\'s session lock would make them wait); `timeToUpdate = 0` keeps the IDs fixed. The in-process ceiling ' +
       'sends one of these cookies with every request.');
   }
+  if (r.apps.some((a) => a.rounds.some((x) => x.side === 'floor-rate'))) {
+    out.push('- "Floor at this page\'s rate" (CI4 pages): the same minimal relay, its echo workers sleeping a fixed time per request ' +
+      '(`FLOOR_SLEEP_US`, calibrated so the floor serves about Burner\'s req/s on that page), measured after the page\'s rounds with the same ' +
+      'warm-up, wrk settings and rounds. Node\'s CPU per request grows as the request rate falls (every request wakes a sleeping event loop, ' +
+      'caches go cold between requests; `bench/profile/`), for node:http itself as much as for Burner: this row is what node:http + one ' +
+      'process hop costs at the page\'s rate, the fair yardstick for Burner\'s Node CPU on that page.');
+  }
   if (floorText) {
     out.push(`- Floors (hello world only, \`bench/floor/\`, measured after the Burner / nginx+FPM rounds with the same wrk settings and ` +
       `rounds, same CPU accounting): "minimal relay" is a small node:http server (\`server.ts\`) that turns each request into a RoadRunner-style JSON ` +
@@ -285,7 +295,7 @@ export function renderReport(r: Report): string {
   out.push('| app | server | round | requests | req/s | p50 | p99 | server CPU µs/req | PHP CPU µs/req | services CPU µs/req | wrk CPU µs/req | other CPU |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const app of r.apps) {
-    const count: Record<Side, number> = { burner: 0, fpm: 0, 'floor-relay': 0, 'floor-http': 0 };
+    const count: Record<Side, number> = { burner: 0, fpm: 0, 'floor-relay': 0, 'floor-http': 0, 'floor-rate': 0 };
     for (const x of app.rounds) {
       count[x.side]++;
       out.push(`| ${app.title} | ${SIDE_LABEL[x.side] ?? x.side} | ${count[x.side]} | ${x.wrk.requests} | ${f0(x.wrk.reqPerSec)} | ` +
@@ -307,7 +317,7 @@ function cpuByGroup(r: Report): string[] {
   out.push(`| app | side | server | PHP | ${groups.map((g) => `${label[g] ?? g} | `).join('')}wrk | other | total |`);
   out.push(`|---|---|---:|---:|${groups.map(() => '---:|').join('')}---:|---:|---:|`);
   for (const app of r.apps) {
-    for (const side of ['burner', 'fpm', 'floor-relay', 'floor-http'] as Side[]) {
+    for (const side of ['burner', 'fpm', 'floor-relay', 'floor-http', 'floor-rate'] as Side[]) {
       const rounds = app.rounds.filter((x) => x.side === side);
       if (rounds.length === 0) continue;
       const x = summarize(rounds);
@@ -346,8 +356,12 @@ function pageGoals(r: Report): string[] {
     const base = side(hello, 'burner').serverCpuUsPerReq;
     const each = others.map((a) => ({ a, x: side(a, 'burner').serverCpuUsPerReq / base }));
     const worst = Math.max(...each.map((e) => e.x));
+    const atRate = (a: AppRun): string => {
+      const f = a.rounds.filter((x) => x.side === 'floor-rate');
+      return f.length ? ` (floor at its rate ${f1(summarize(f).serverCpuUsPerReq)} µs)` : '';
+    };
     row('Burner Node CPU per request on any page vs hello world', `≤ ${PAGE_GOALS.nodeVsHello}×`,
-      `hello world ${f1(base)} µs; ` + each.map(({ a, x }) => `${a.title} ${f1(side(a, 'burner').serverCpuUsPerReq)} µs = ${f2(x)}×`).join(', '),
+      `hello world ${f1(base)} µs; ` + each.map(({ a, x }) => `${a.title} ${f1(side(a, 'burner').serverCpuUsPerReq)} µs = ${f2(x)}×${atRate(a)}`).join(', '),
       worst <= PAGE_GOALS.nodeVsHello);
   } else {
     row('Burner Node CPU per request on any page vs hello world', `≤ ${PAGE_GOALS.nodeVsHello}×`, undefined, undefined);

@@ -10,7 +10,8 @@
  * tmp/bench/quick.md unless --out is given.
  * After the hello world rounds the two floors (bench/floor/server.ts: node:http + a minimal relay to echo workers, and
  * node:http alone) get the same warm-up and rounds, so the report shows what Node costs here before Burner's own work;
- * --no-floor skips them.
+ * Each CI4 page also gets the floor relay slowed to that page's rate (echo workers sleeping per request), since Node's
+ * CPU per request depends on the request rate itself; --no-floor skips all floors.
  * The CI4 rows run on CodeIgniter 4.7.2 (ci4-welcome-4.1 keeps the 4.1.3 welcome page as a row; `ci4-json@4.4.8` and
  * the like pick any release scripts/ci4-app.sh knows). The realistic page (ci4-page) gets MariaDB and Redis started
  * for it (bench/services.ts) and shared by both sides, session cookies sent by wrk, and the CPU of both services counted.
@@ -285,6 +286,43 @@ async function benchFloor(app: App, s: Settings, tmp: string): Promise<Round[]> 
   }
 }
 
+/** Echo-worker sleep for a first try at `target` req/s with `workers` workers (µs; the relay itself costs the rest). */
+function floorSleepFor(target: number, workers: number, measured?: { sleepUs: number; reqPerSec: number }): number {
+  if (!measured) return Math.max(0, Math.round((workers * 1e6) / target) - 50);
+  // Per request a worker takes sleep + overhead; overhead from the measured try, then the sleep that gives target.
+  const overhead = Math.max(0, (workers * 1e6) / measured.reqPerSec - measured.sleepUs);
+  return Math.max(0, Math.round((workers * 1e6) / target - overhead));
+}
+
+/**
+ * The floor relay slowed to a page's rate (side 'floor-rate'): its echo workers sleep per request so it serves about
+ * Burner's req/s on that page (one calibration try), then the same warm-up and rounds, measured the same way.
+ */
+async function benchRateFloor(app: App, s: Settings, tmp: string, target: number): Promise<{ rounds: Round[]; sleepUs: number }> {
+  const dir = path.join(tmp, app.id, 'floor-rate');
+  await mkdir(dir, { recursive: true });
+  const start = (sleepUs: number): Promise<Server> => startFloor({ dir, workers: s.workers, php: true, env: { FLOOR_SLEEP_US: String(sleepUs) } });
+  let sleepUs = floorSleepFor(target, s.workers);
+  let floor = await start(sleepUs);
+  try {
+    const probe = await runWrk(floor.baseUrl + app.path, { seconds: Math.min(2, s.seconds), connections: s.connections, threads: s.threads });
+    const next = floorSleepFor(target, s.workers, { sleepUs, reqPerSec: probe.reqPerSec });
+    // A probe on a busy machine can be far off: only a correction within ±30 % of the first guess is taken.
+    if (Math.abs(next - sleepUs) > sleepUs * 0.05 && Math.abs(next - sleepUs) <= sleepUs * 0.3) {
+      await floor.stop();
+      sleepUs = next;
+      floor = await start(sleepUs);
+    }
+    log(`${app.title}: floor at this page's rate (${target.toFixed(0)} req/s): echo workers sleep ${sleepUs} µs per request`);
+    await warmUp(floor, app, s, {});
+    const rounds: Round[] = [];
+    for (let i = 0; i < s.rounds; i++) rounds.push(await round(floor, 'floor-rate', app, s));
+    return { rounds, sleepUs };
+  } finally {
+    await floor.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const opts = options();
   if (opts.render) {
@@ -322,6 +360,13 @@ async function main(): Promise<void> {
       }
       const { cookie, ...result } = await benchApp(app, opts, tmp, app.services ? services : undefined);
       if (app.id === 'hello' && opts.floor) result.rounds.push(...(await benchFloor(app, opts, tmp)));
+      if (app.ci4Root && opts.floor) {
+        const burnerRounds = result.rounds.filter((x) => x.side === 'burner');
+        const target = burnerRounds.reduce((a, x) => a + x.wrk.requests, 0) / burnerRounds.reduce((a, x) => a + x.wrk.seconds, 0);
+        const rate = await benchRateFloor(app, opts, tmp, target);
+        result.rounds.push(...rate.rounds);
+        result.floorSleepUs = rate.sleepUs;
+      }
       if (app.ci4Root) {
         log(`${app.title}: in-process ceiling (${opts.seconds} s)`);
         result.ceiling = await measureCeiling(app, opts.seconds, app.services ? { cookie, env: services!.env } : {});
