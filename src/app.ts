@@ -235,7 +235,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
         await pools.get(name)?.reset();
       },
     });
-    plugins.push({ name: 'reload', start: () => reloader.start(), stop: async () => reloader.stop() });
+    plugins.push({ name: 'reload', start: () => reloader.start(), stop: () => reloader.stop() });
   }
 
   const lifecycle = new Lifecycle(log.child({ logger: 'server' }));

@@ -62,41 +62,40 @@ export class Reloader {
   private timer: NodeJS.Timeout | undefined;
   private readonly last = new Map<string, Snapshot>();
   private readonly dirty = new Set<string>();
-  private running = false;
+  private running: Promise<void> | undefined;
 
   constructor(private readonly options: ReloadOptions) {}
 
   async start(): Promise<void> {
     for (const [name, svc] of this.options.services) this.last.set(name, await scan(svc));
-    this.timer = setInterval(() => void this.tick(), Math.max(this.options.interval, 100));
+    this.timer = setInterval(() => {
+      this.running ??= this.tick().finally(() => (this.running = undefined));
+    }, Math.max(this.options.interval, 100));
     this.timer.unref();
   }
 
-  stop(): void {
+  /** No more scans; waits for a scan or reset in progress, so the pool is not stopped under a running reset. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
   }
 
   private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const quiet: string[] = [];
-      for (const [name, svc] of this.options.services) {
-        const next = await scan(svc);
-        if (changed(this.last.get(name)!, next)) {
-          this.dirty.add(name);
-          this.last.set(name, next);
-        } else if (this.dirty.has(name)) {
-          quiet.push(name); // a whole interval without further changes: debounce done
-        }
+    const quiet: string[] = [];
+    for (const [name, svc] of this.options.services) {
+      const next = await scan(svc);
+      if (changed(this.last.get(name)!, next)) {
+        this.dirty.add(name);
+        this.last.set(name, next);
+      } else if (this.dirty.has(name)) {
+        quiet.push(name); // a whole interval without further changes: debounce done
       }
-      for (const name of quiet) {
-        this.dirty.delete(name);
-        this.options.log.info({ plugin: name }, 'reload: files changed, resetting workers');
-        await this.options.reset(name).catch((err: unknown) => this.options.log.error({ plugin: name, err: String(err) }, 'reload: reset failed'));
-      }
-    } finally {
-      this.running = false;
+    }
+    for (const name of quiet) {
+      this.dirty.delete(name);
+      this.options.log.info({ plugin: name }, 'reload: files changed, resetting workers');
+      await this.options.reset(name).catch((err: unknown) => this.options.log.error({ plugin: name, err: String(err) }, 'reload: reset failed'));
     }
   }
 }
