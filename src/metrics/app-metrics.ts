@@ -101,7 +101,8 @@ export function parseCollectorSpec(raw: unknown, op: string): CollectorSpec {
     if (typeof v !== 'string') throw new MetricsError(op, `${key} must be a string`);
     return v;
   };
-  if (typeof type !== 'string' || !TYPES.has(type)) throw new MetricsError(op, `unknown collector type ${typeof type === 'string' ? type : JSON.stringify(type ?? '')}`);
+  if (typeof type !== 'string' || !TYPES.has(type))
+    throw new MetricsError(op, `unknown collector type ${typeof type === 'string' ? type : JSON.stringify(type ?? '')}`);
   return {
     type: type as CollectorType,
     namespace: text('namespace'),
@@ -129,7 +130,8 @@ function parseSample(arg: unknown, op: string): Sample {
   const name = field(arg, 'name');
   const value = field(arg, 'value') ?? 0;
   if (typeof name !== 'string') throw new MetricsError(op, 'name must be a string');
-  if (typeof value !== 'number') throw new MetricsError(op, `json: cannot unmarshal ${typeof value} into Go struct field Metric.value of type float64`);
+  if (typeof value !== 'number')
+    throw new MetricsError(op, `json: cannot unmarshal ${typeof value} into Go struct field Metric.value of type float64`);
   return { name, value, labels: stringList(field(arg, 'labels'), 'labels', op) };
 }
 
@@ -152,7 +154,8 @@ export class AppMetrics {
       } catch (err) {
         // config.go's wording for a bad type.
         const type = isObject(raw) ? field(raw, 'type') : undefined;
-        if (typeof type !== 'string' || !TYPES.has(type)) throw new Error(`metrics.collect: invalid metric type \`${String(type ?? '')}\` for \`${name}\``);
+        if (typeof type !== 'string' || !TYPES.has(type))
+          throw new Error(`metrics.collect: invalid metric type \`${String(type ?? '')}\` for \`${name}\``, { cause: err });
         throw err;
       }
       this.register(name, spec, `metrics.collect.${name}`);
@@ -166,7 +169,8 @@ export class AppMetrics {
 
   declare(arg: unknown): true {
     const op = 'metrics_plugin_declare';
-    if (!isObject(arg) || typeof field(arg, 'name') !== 'string') throw new MetricsError(op, 'the argument must be {"name": "...", "collector": {...}}');
+    if (!isObject(arg) || typeof field(arg, 'name') !== 'string')
+      throw new MetricsError(op, 'the argument must be {"name": "...", "collector": {...}}');
     const name = field(arg, 'name') as string;
     if (this.collectors.has(name)) throw new MetricsError(op, `tried to register existing collector with the name \`${name}\``);
     this.register(name, parseCollectorSpec(field(arg, 'collector'), op), op);
@@ -251,7 +255,9 @@ export class AppMetrics {
           break;
         case 'summary': {
           // Go's summaries have no quantiles unless objectives are given; the window is Go's (10 min, 5 buckets).
-          const percentiles = Object.keys(spec.objectives).map(Number).sort((a, b) => a - b);
+          const percentiles = Object.keys(spec.objectives)
+            .map(Number)
+            .sort((a, b) => a - b);
           metric = new Summary({ ...config, percentiles, maxAgeSeconds: 600, ageBuckets: 5 });
           break;
         }
@@ -267,9 +273,13 @@ export class AppMetrics {
   private labels(e: Entry, m: Sample, op: string, backticks = false): Record<string, string> {
     const names = e.spec.labels;
     if (names.length === 0) return {}; // Go ignores labels sent to a plain collector
-    if (m.labels.length === 0) throw new MetricsError(op, backticks ? `required labels for collector \`${m.name}\`` : `required labels for collector ${m.name}`);
+    if (m.labels.length === 0)
+      throw new MetricsError(op, backticks ? `required labels for collector \`${m.name}\`` : `required labels for collector ${m.name}`);
     if (m.labels.length !== names.length) {
-      throw new MetricsError(op, `inconsistent label cardinality: expected ${names.length} label values but got ${m.labels.length} in ${goStrings(m.labels)}`);
+      throw new MetricsError(
+        op,
+        `inconsistent label cardinality: expected ${names.length} label values but got ${m.labels.length} in ${goStrings(m.labels)}`,
+      );
     }
     const out: Record<string, string> = {};
     for (let i = 0; i < names.length; i++) out[names[i]!] = m.labels[i]!;

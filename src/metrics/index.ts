@@ -17,8 +17,19 @@ export interface MetricsOptions {
 }
 
 const STATE_NAMES: Record<number, string> = {
-  0: 'inactive', 1: 'ready', 2: 'working', 3: 'invalid', 4: 'stopping', 5: 'stopped', 6: 'destroyed',
-  7: 'maxJobsReached', 8: 'errored', 9: 'idleTTLReached', 10: 'ttlReached', 11: 'maxMemoryReached', 12: 'execTTLReached',
+  0: 'inactive',
+  1: 'ready',
+  2: 'working',
+  3: 'invalid',
+  4: 'stopping',
+  5: 'stopped',
+  6: 'destroyed',
+  7: 'maxJobsReached',
+  8: 'errored',
+  9: 'idleTTLReached',
+  10: 'ttlReached',
+  11: 'maxMemoryReached',
+  12: 'execTTLReached',
 };
 
 /** What the HTTP server reports per request. */
@@ -42,7 +53,12 @@ export class Metrics implements RequestObserver {
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'rr_http_request_total', help: 'Total number of handled http requests after server restart.', labelNames: ['status'], registers });
+    this.requests = new Counter({
+      name: 'rr_http_request_total',
+      help: 'Total number of handled http requests after server restart.',
+      labelNames: ['status'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'rr_http_request_duration_seconds',
       help: 'HTTP request duration.',
@@ -85,24 +101,58 @@ export class Metrics implements RequestObserver {
     // One snapshot per scrape, shared by every gauge's collect().
     let snapshot: ReturnType<WorkerPool['workers']> | undefined;
     const workers = () => (snapshot ??= pool.workers().finally(() => setImmediate(() => (snapshot = undefined))));
-    new Gauge({ name: 'rr_http_total_workers', help: 'Total number of workers used by the HTTP plugin', registers, async collect() { this.set((await workers()).length); } });
     new Gauge({
-      name: 'rr_http_workers_memory_bytes', help: 'Memory usage by HTTP workers.', registers,
-      async collect() { this.set((await workers()).reduce((sum, w) => sum + w.memoryUsage, 0)); },
+      name: 'rr_http_total_workers',
+      help: 'Total number of workers used by the HTTP plugin',
+      registers,
+      async collect() {
+        this.set((await workers()).length);
+      },
     });
     new Gauge({
-      name: 'rr_http_worker_memory_bytes', help: 'Worker current memory usage', labelNames: ['pid'], registers,
-      async collect() { this.reset(); for (const w of await workers()) this.set({ pid: String(w.pid) }, w.memoryUsage); },
+      name: 'rr_http_workers_memory_bytes',
+      help: 'Memory usage by HTTP workers.',
+      registers,
+      async collect() {
+        this.set((await workers()).reduce((sum, w) => sum + w.memoryUsage, 0));
+      },
     });
     new Gauge({
-      name: 'rr_http_worker_state', help: 'Worker current state', labelNames: ['state', 'pid'], registers,
-      async collect() { this.reset(); for (const w of await workers()) this.set({ state: STATE_NAMES[w.status] ?? 'undefined', pid: String(w.pid) }, 0); },
+      name: 'rr_http_worker_memory_bytes',
+      help: 'Worker current memory usage',
+      labelNames: ['pid'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await workers()) this.set({ pid: String(w.pid) }, w.memoryUsage);
+      },
+    });
+    new Gauge({
+      name: 'rr_http_worker_state',
+      help: 'Worker current state',
+      labelNames: ['state', 'pid'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await workers()) this.set({ state: STATE_NAMES[w.status] ?? 'undefined', pid: String(w.pid) }, 0);
+      },
     });
     const count = (name: string, help: string, match: (s: number) => boolean) =>
-      new Gauge({ name, help, registers, async collect() { this.set((await workers()).filter((w) => match(w.status)).length); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set((await workers()).filter((w) => match(w.status)).length);
+        },
+      });
     count('rr_http_workers_ready', 'HTTP workers currently in ready state', (s) => s === WorkerState.Ready);
     count('rr_http_workers_working', 'HTTP workers currently in working state', (s) => s === WorkerState.Working);
-    count('rr_http_workers_invalid', 'HTTP workers currently in invalid,killing,destroyed,errored,inactive states', (s) => s !== WorkerState.Ready && s !== WorkerState.Working);
+    count(
+      'rr_http_workers_invalid',
+      'HTTP workers currently in invalid,killing,destroyed,errored,inactive states',
+      (s) => s !== WorkerState.Ready && s !== WorkerState.Working,
+    );
   }
 
   async listen(address: string): Promise<number> {

@@ -47,7 +47,8 @@ export class RpcClient {
   static connect(listen: string, timeoutMs = 5000): Promise<RpcClient> {
     const addr = parseRpcAddress(listen);
     return new Promise((resolve, reject) => {
-      const socket = addr.kind === 'unix' ? net.connect(addr.path) : net.connect(addr.port, addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host);
+      const socket =
+        addr.kind === 'unix' ? net.connect(addr.path) : net.connect(addr.port, addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RpcError(`rpc: no answer from ${listen} within ${timeoutMs} ms`));

@@ -54,12 +54,17 @@ export function rpcMethods(ctx: RpcContext): RpcMethods {
     m.set(`informer.${verb}`, (arg) => {
       const name = pluginName(`informer.${verb}`, arg);
       if (!ctx.pools.has(name)) throw new Error(`no such plugin: ${name}`);
-      throw new Error(`informer.${verb}: not supported by Burner: the ${name} pool keeps ${name}.pool.num_workers workers (change it in .rr.yaml and restart)`);
+      throw new Error(
+        `informer.${verb}: not supported by Burner: the ${name} pool keeps ${name}.pool.num_workers workers (change it in .rr.yaml and restart)`,
+      );
     });
   }
 
   const status = (kind: 'status' | 'ready') => async (arg: unknown) => {
-    const name = arg && typeof arg === 'object' && typeof (arg as { plugin?: unknown }).plugin === 'string' ? (arg as { plugin: string }).plugin : undefined;
+    const name =
+      arg && typeof arg === 'object' && typeof (arg as { plugin?: unknown }).plugin === 'string'
+        ? (arg as { plugin: string }).plugin
+        : undefined;
     if (name === undefined) throw new Error(`rpc: status: the argument must be {"plugin":"<name>"}`);
     const checker = ctx.checkers.get(name);
     if (!checker) throw new Error(`no such plugin: ${name}`);

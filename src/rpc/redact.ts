@@ -34,7 +34,8 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
     const s = server as Record<string, unknown>;
     if ('env' in s) s.env = redactEnv(s.env);
     const onInit = s.on_init;
-    if (typeof onInit === 'object' && onInit !== null && 'env' in onInit) (onInit as Record<string, unknown>).env = redactEnv((onInit as Record<string, unknown>).env);
+    if (typeof onInit === 'object' && onInit !== null && 'env' in onInit)
+      (onInit as Record<string, unknown>).env = redactEnv((onInit as Record<string, unknown>).env);
   }
   return out;
 }

@@ -33,11 +33,17 @@ const requestContext = Buffer.concat([
 ]);
 const responseContext = Buffer.concat([
   hex('08 c8 01'),
-  protoField(0x12, Buffer.concat([protoField(0x0a, Buffer.from('Content-Type')), protoField(0x12, protoField(0x0a, Buffer.from('text/plain')))])),
+  protoField(
+    0x12,
+    Buffer.concat([protoField(0x0a, Buffer.from('Content-Type')), protoField(0x12, protoField(0x0a, Buffer.from('text/plain')))]),
+  ),
 ]);
 
 test('spec §1.7: PID request, stop and PID reply', () => {
-  assert.deepEqual(encodeControlFrame({ pid: 12345 }), Buffer.concat([hex('13 09 0d 00 00 00 3a 6b fa cb 00 00'), Buffer.from('{"pid":12345}')]));
+  assert.deepEqual(
+    encodeControlFrame({ pid: 12345 }),
+    Buffer.concat([hex('13 09 0d 00 00 00 3a 6b fa cb 00 00'), Buffer.from('{"pid":12345}')]),
+  );
   assert.deepEqual(STOP_CONTROL_FRAME, Buffer.concat([hex('13 09 0d 00 00 00 3a 6b fa cb 00 00'), Buffer.from('{"stop":true}')]));
   const reply = Buffer.concat([hex('13 01 0c 00 00 00 9e 47 36 43 00 00'), Buffer.from('{"pid":4242}')]);
   assert.deepEqual(encodeFrame(CONTROL, [], Buffer.from('{"pid":4242}')), reply);
@@ -78,18 +84,24 @@ test('spec §1.7: HTTP request and response payload frames', () => {
 
 test('spec §1.7: RPC call, reply and error reply', () => {
   const call = encodeRpcFrame(CODEC_JSON, 1, 'resetter.Reset', Buffer.from('"http"'));
-  assert.deepEqual(call, Buffer.concat([hex('15 08 14 00 00 00 82 b9 d2 0d 00 00 01 00 00 00 0e 00 00 00'), Buffer.from('resetter.Reset"http"')]));
+  assert.deepEqual(
+    call,
+    Buffer.concat([hex('15 08 14 00 00 00 82 b9 d2 0d 00 00 01 00 00 00 0e 00 00 00'), Buffer.from('resetter.Reset"http"')]),
+  );
   const reply = encodeRpcFrame(CODEC_JSON, 1, 'resetter.Reset', Buffer.from('true'));
   assert.deepEqual(reply.subarray(0, 20), hex('15 08 12 00 00 00 5e e6 b9 28 00 00 01 00 00 00 0e 00 00 00'));
   const err = encodeRpcError(CODEC_JSON, 1, 'resetter.Reset', 'no such plugin: foo');
   assert.deepEqual(err.subarray(0, 20), hex('15 48 21 00 00 00 58 e9 d4 92 00 00 01 00 00 00 0e 00 00 00'));
   const m = decodeRpcFrame(decodeFrame(err));
-  assert.deepEqual({ seq: m.seq, method: m.method, body: m.body.toString(), error: m.error }, {
-    seq: 1,
-    method: 'resetter.Reset',
-    body: 'no such plugin: foo',
-    error: true,
-  });
+  assert.deepEqual(
+    { seq: m.seq, method: m.method, body: m.body.toString(), error: m.error },
+    {
+      seq: 1,
+      method: 'resetter.Reset',
+      body: 'no such plugin: foo',
+      error: true,
+    },
+  );
   assert.throws(() => decodeRpcFrame(decodeFrame(encodeFrame(CODEC_JSON, [1], Buffer.from('x')))), /2 options/);
   assert.throws(() => decodeRpcFrame(decodeFrame(encodeFrame(CODEC_JSON, [1, 9], Buffer.from('x')))), /exceeds/);
 });

@@ -111,21 +111,28 @@ interface Outcome {
  */
 function feed(parts: Buffer[], cap: number, where: string): Outcome {
   const frames: Frame[] = [];
-  const r = new FrameReader((f) => {
-    assert.ok(f.options.length <= MAX_OPTIONS, `${where}: ${f.options.length} options`);
-    assert.ok(f.payload.length <= cap, `${where}: payload ${f.payload.length} over the cap ${cap}`);
-    frames.push({ ...f, payload: Buffer.from(f.payload) });
-    // The RPC decoder on every frame that comes out: it accepts or throws RpcFrameError, nothing else.
-    try {
-      const m = decodeRpcFrame(f);
-      assert.ok(m.method.length + m.body.length === f.payload.length, `${where}: rpc split loses bytes`);
-    } catch (err) {
-      assert.ok(err instanceof RpcFrameError, `${where}: decodeRpcFrame threw ${String(err)}`);
-    }
-  }, 'fuzz', { maxPayload: cap });
+  const r = new FrameReader(
+    (f) => {
+      assert.ok(f.options.length <= MAX_OPTIONS, `${where}: ${f.options.length} options`);
+      assert.ok(f.payload.length <= cap, `${where}: payload ${f.payload.length} over the cap ${cap}`);
+      frames.push({ ...f, payload: Buffer.from(f.payload) });
+      // The RPC decoder on every frame that comes out: it accepts or throws RpcFrameError, nothing else.
+      try {
+        const m = decodeRpcFrame(f);
+        assert.ok(m.method.length + m.body.length === f.payload.length, `${where}: rpc split loses bytes`);
+      } catch (err) {
+        assert.ok(err instanceof RpcFrameError, `${where}: decodeRpcFrame threw ${String(err)}`);
+      }
+    },
+    'fuzz',
+    { maxPayload: cap },
+  );
   let error: FrameError | undefined;
   const check = (err: unknown) => {
-    assert.ok(err instanceof FrameError, `${where}: the reader threw something other than FrameError: ${(err as Error)?.stack ?? String(err)}`);
+    assert.ok(
+      err instanceof FrameError,
+      `${where}: the reader threw something other than FrameError: ${(err as Error)?.stack ?? String(err)}`,
+    );
     assert.equal(error, undefined, `${where}: a second FrameError after the first`);
     error = err;
   };
@@ -177,32 +184,47 @@ test(`frame reader: corrupted, truncated and random input only ever gives FrameE
   }
 });
 
-test(`rpc server: garbage and corrupted calls on ${CONNECTIONS} connections never take it down (seed ${SEED})`, { timeout: 600_000 }, async () => {
-  const rng = prng(SEED ^ 0xc0ffee);
-  const silent = { debug() {}, info() {}, warn() {}, error() {} };
-  const server = new RpcServer(rpcMethods({ pools: new Map(), checkers: new Map(), rawConfig: { version: '3' } }), silent, { maxFrameSize: 64 * 1024 });
-  const { port } = await server.listen('tcp://127.0.0.1:0');
-  try {
-    const methods = ['rpc.Version', 'rpc.Config', 'informer.List', 'informer.Workers', 'resetter.Reset', 'status.Ready', 'nope.Nope', ''];
-    for (let i = 0; i < CONNECTIONS; i++) {
-      const calls = Array.from({ length: 1 + rng.int(5) }, (_, k) =>
-        encodeRpcFrame(rng.chance(0.8) ? 0x08 : rng.int(256), k + 1, methods[rng.int(methods.length)]!, rng.chance(0.5) ? Buffer.from('"http"') : rng.bytes(rng.int(100))),
-      );
-      const data = rng.chance(0.3) ? Buffer.concat(calls) : rng.chance(0.2) ? rng.bytes(rng.int(3000)) : mutate(rng, Buffer.concat(calls));
-      await new Promise<void>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', async () => {
-          for (const part of chunks(rng, data)) if (!s.destroyed) s.write(part);
-          s.end();
+test(
+  `rpc server: garbage and corrupted calls on ${CONNECTIONS} connections never take it down (seed ${SEED})`,
+  { timeout: 600_000 },
+  async () => {
+    const rng = prng(SEED ^ 0xc0ffee);
+    const silent = { debug() {}, info() {}, warn() {}, error() {} };
+    const server = new RpcServer(rpcMethods({ pools: new Map(), checkers: new Map(), rawConfig: { version: '3' } }), silent, {
+      maxFrameSize: 64 * 1024,
+    });
+    const { port } = await server.listen('tcp://127.0.0.1:0');
+    try {
+      const methods = ['rpc.Version', 'rpc.Config', 'informer.List', 'informer.Workers', 'resetter.Reset', 'status.Ready', 'nope.Nope', ''];
+      for (let i = 0; i < CONNECTIONS; i++) {
+        const calls = Array.from({ length: 1 + rng.int(5) }, (_, k) =>
+          encodeRpcFrame(
+            rng.chance(0.8) ? 0x08 : rng.int(256),
+            k + 1,
+            methods[rng.int(methods.length)]!,
+            rng.chance(0.5) ? Buffer.from('"http"') : rng.bytes(rng.int(100)),
+          ),
+        );
+        const data = rng.chance(0.3)
+          ? Buffer.concat(calls)
+          : rng.chance(0.2)
+            ? rng.bytes(rng.int(3000))
+            : mutate(rng, Buffer.concat(calls));
+        await new Promise<void>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', async () => {
+            for (const part of chunks(rng, data)) if (!s.destroyed) s.write(part);
+            s.end();
+          });
+          s.on('data', () => undefined);
+          s.on('error', () => resolve());
+          s.on('close', () => resolve());
         });
-        s.on('data', () => undefined);
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-      });
+      }
+      const c = await RpcClient.connect(`tcp://127.0.0.1:${port}`);
+      assert.equal(await c.call('rpc.Version', true), RR_VERSION, 'the server still answers');
+      c.close();
+    } finally {
+      await server.close();
     }
-    const c = await RpcClient.connect(`tcp://127.0.0.1:${port}`);
-    assert.equal(await c.call('rpc.Version', true), RR_VERSION, 'the server still answers');
-    c.close();
-  } finally {
-    await server.close();
-  }
-});
+  },
+);

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CODEC_JSON, CONTROL, ERROR, PING, STREAM, encodeFrame, encodePayloadFrame, headerCrc, type Frame } from '../../src/goridge/frame.js';
+import {
+  CODEC_JSON,
+  CONTROL,
+  ERROR,
+  PING,
+  STREAM,
+  encodeFrame,
+  encodePayloadFrame,
+  headerCrc,
+  type Frame,
+} from '../../src/goridge/frame.js';
 import { FrameError, FrameReader } from '../../src/goridge/reader.js';
 
 function sample(): { stream: Buffer; frames: Frame[] } {
@@ -51,7 +61,7 @@ test('random chunk sizes', () => {
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 37) + 1;
   for (let round = 0; round < 200; round++) {
     const chunks: Buffer[] = [];
-    for (let off = 0; off < stream.length; ) {
+    for (let off = 0; off < stream.length;) {
       const n = rnd();
       chunks.push(stream.subarray(off, off + n));
       off += n;
@@ -84,7 +94,10 @@ test('bad CRC is reported with the bytes seen and the stdout-crc hint', () => {
 test('bad CRC split across chunks', () => {
   const r = new FrameReader(() => assert.fail('no frame expected'));
   r.push(Buffer.from('Hello'));
-  assert.throws(() => r.push(Buffer.from(' wor---ld')), (e: unknown) => e instanceof FrameError && /'Hello wor---ld'/.test(e.message));
+  assert.throws(
+    () => r.push(Buffer.from(' wor---ld')),
+    (e: unknown) => e instanceof FrameError && /'Hello wor---ld'/.test(e.message),
+  );
 });
 
 test('truncated input is reported at end()', () => {
@@ -92,7 +105,10 @@ test('truncated input is reported at end()', () => {
   for (const cut of [5, 12, 16, f.length - 1]) {
     const r = new FrameReader(() => assert.fail('no frame expected'), 'worker');
     r.push(f.subarray(0, cut));
-    assert.throws(() => r.end(), (e: unknown) => e instanceof FrameError && e.kind === 'truncated' && /closed in the middle/.test(e.message));
+    assert.throws(
+      () => r.end(),
+      (e: unknown) => e instanceof FrameError && e.kind === 'truncated' && /closed in the middle/.test(e.message),
+    );
   }
 });
 
@@ -103,7 +119,10 @@ test('"Could not open input file" is read to the end and reported as text', () =
   r.push(Buffer.from('\n'));
   assert.throws(
     () => r.end(),
-    (e: unknown) => e instanceof FrameError && e.kind === 'file-not-found' && e.message === 'worker could not start: Could not open input file: /nope/worker.php',
+    (e: unknown) =>
+      e instanceof FrameError &&
+      e.kind === 'file-not-found' &&
+      e.message === 'worker could not start: Could not open input file: /nope/worker.php',
   );
 });
 
@@ -112,7 +131,10 @@ test('impossible header length', () => {
   f[0] = 0x12; // HL 2 (< 3), with a matching CRC so only HL is wrong
   f.writeUInt32LE(headerCrc(f), 6);
   const r = new FrameReader(() => assert.fail('no frame expected'));
-  assert.throws(() => r.push(f), (e: unknown) => e instanceof FrameError && e.kind === 'header' && /impossible header length/.test(e.message));
+  assert.throws(
+    () => r.push(f),
+    (e: unknown) => e instanceof FrameError && e.kind === 'header' && /impossible header length/.test(e.message),
+  );
 });
 
 test('20 MB payload in 64 KB chunks is assembled once and intact', () => {
@@ -141,7 +163,12 @@ test('a header length over 13 words (HL 14, 15) is a FrameError, whole or split 
         if (split > 0) r.push(f.subarray(0, split));
         r.push(f.subarray(split));
       };
-      assert.throws(push, (e: unknown) => e instanceof FrameError && e.kind === 'header' && /impossible header length \(must be 3 to 13 words\)/.test(e.message), `HL ${hl} split at ${split}`);
+      assert.throws(
+        push,
+        (e: unknown) =>
+          e instanceof FrameError && e.kind === 'header' && /impossible header length \(must be 3 to 13 words\)/.test(e.message),
+        `HL ${hl} split at ${split}`,
+      );
     }
   }
 });
@@ -157,7 +184,11 @@ test('maxPayload: a header claiming more is refused before any payload byte is b
   assert.throws(
     () => r.push(big.subarray(0, 20)),
     (e: unknown) =>
-      e instanceof FrameError && e.kind === 'too-large' && e.size?.length === 1001 && e.size.limit === 1000 && /too large: its header claims a 1001-byte payload, the limit is 1000 bytes/.test(e.message),
+      e instanceof FrameError &&
+      e.kind === 'too-large' &&
+      e.size?.length === 1001 &&
+      e.size.limit === 1000 &&
+      /too large: its header claims a 1001-byte payload, the limit is 1000 bytes/.test(e.message),
   );
   assert.equal(r.failed, true);
   r.push(big.subarray(20)); // later bytes are only collected, never thrown on again

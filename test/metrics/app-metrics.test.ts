@@ -59,7 +59,17 @@ describe('metrics RPC through spiral/roadrunner-metrics 3.1.0', { skip: sdk.skip
   after(() => s?.close());
 
   test('declare, add, set, sub, observe succeed (null = void return) and re-declaring is suppressed by the client', () => {
-    for (const key of ['declareCounter', 'declareAgain', 'declareGauge', 'declareHistogram', 'declareSummary', 'declareGone', 'set', 'sub', 'unregister']) {
+    for (const key of [
+      'declareCounter',
+      'declareAgain',
+      'declareGauge',
+      'declareHistogram',
+      'declareSummary',
+      'declareGone',
+      'set',
+      'sub',
+      'unregister',
+    ]) {
       assert.equal(out[key], null, `${key}: ${JSON.stringify(out[key])}`);
     }
     assert.deepEqual(out.add, [null, null, null]);
@@ -125,23 +135,43 @@ describe('metrics RPC without PHP', () => {
   test('Declare returns true, a second Declare of the name is the error the PHP client suppresses', async () => {
     const decl = { name: 'app_x', collector: { type: 'gauge', help: 'x', labels: ['a', 'b'] } };
     assert.equal(await c.call('metrics.Declare', decl), true);
-    await assert.rejects(c.call('metrics.Declare', decl), /metrics_plugin_declare: tried to register existing collector with the name `app_x`/);
+    await assert.rejects(
+      c.call('metrics.Declare', decl),
+      /metrics_plugin_declare: tried to register existing collector with the name `app_x`/,
+    );
     assert.equal(await c.call('metrics.Set', { name: 'app_x', value: 5, labels: ['1', '2'] }), true);
-    assert.equal(await c.call('metrics.Add', { Name: 'app_x', Value: 2, Labels: ['1', '2'] }), true, 'field names match case-insensitively, as Go decodes JSON');
+    assert.equal(
+      await c.call('metrics.Add', { Name: 'app_x', Value: 2, Labels: ['1', '2'] }),
+      true,
+      'field names match case-insensitively, as Go decodes JSON',
+    );
     assert.equal(sample(await (await fetch(s.url)).text(), 'app_x{a="1",b="2"}'), 7);
   });
 
   test('a name that clashes with a built-in metric, an invalid name or a bad argument is an error reply, the server goes on', async () => {
-    await assert.rejects(c.call('metrics.Declare', { name: 'rr_http_request_total', collector: { type: 'counter' } }), /duplicate metrics collector registration attempted/);
-    await assert.rejects(c.call('metrics.Declare', { name: '1bad-name', collector: { type: 'counter' } }), /metrics_plugin_declare: descriptor for "1bad-name" is invalid/);
-    await assert.rejects(c.call('metrics.Declare', { name: 'app_y', collector: { type: 'counter', labels: 'x' } }), /labels must be a list of strings/);
+    await assert.rejects(
+      c.call('metrics.Declare', { name: 'rr_http_request_total', collector: { type: 'counter' } }),
+      /duplicate metrics collector registration attempted/,
+    );
+    await assert.rejects(
+      c.call('metrics.Declare', { name: '1bad-name', collector: { type: 'counter' } }),
+      /metrics_plugin_declare: descriptor for "1bad-name" is invalid/,
+    );
+    await assert.rejects(
+      c.call('metrics.Declare', { name: 'app_y', collector: { type: 'counter', labels: 'x' } }),
+      /labels must be a list of strings/,
+    );
     await assert.rejects(c.call('metrics.Add', 'app_y'), /metrics_plugin_add: the argument must be/);
     await assert.rejects(c.call('metrics.Add', { name: 'app_x', value: 'one', labels: ['1', '2'] }), /cannot unmarshal string/);
     await assert.rejects(c.call('metrics.Unregister', 42), /metrics_plugin_unregister/);
     assert.equal(await c.call('metrics.Declare', { name: 'app_c', collector: { type: 'counter' } }), true);
     await assert.rejects(c.call('metrics.Add', { name: 'app_c', value: -1 }), /counter cannot decrease in value/);
     assert.equal(await c.call('metrics.Unregister', 'app_c'), true);
-    assert.equal(await c.call('metrics.Declare', { name: 'app_c', collector: { type: 'gauge' } }), true, 'a name can be declared again after Unregister');
+    assert.equal(
+      await c.call('metrics.Declare', { name: 'app_c', collector: { type: 'gauge' } }),
+      true,
+      'a name can be declared again after Unregister',
+    );
   });
 
   test('metrics.collect with an unknown type fails at startup, worded as RoadRunner', () => {

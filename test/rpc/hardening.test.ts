@@ -18,7 +18,14 @@ import type { WorkerPool } from '../../src/pool/types.js';
 import { RR_VERSION } from '../../src/version.js';
 
 const warnings: string[] = [];
-const log = { debug() {}, info() {}, warn(o: unknown, msg?: string) { warnings.push(`${msg ?? ''} ${JSON.stringify(o)}`); }, error() {} };
+const log = {
+  debug() {},
+  info() {},
+  warn(o: unknown, msg?: string) {
+    warnings.push(`${msg ?? ''} ${JSON.stringify(o)}`);
+  },
+  error() {},
+};
 
 /** A pool whose reset() waits for the test to open a gate, and counts how often it ran. */
 function gatedPool(): { pool: WorkerPool; resets: () => number; open: () => void } {
@@ -82,7 +89,10 @@ describe('rpc limits', () => {
       s.on('error', () => undefined);
     });
     assert.ok(closed);
-    assert.ok(warnings.some((w) => /too large: its header claims a 4294967295-byte payload, the limit is 4096 bytes/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => /too large: its header claims a 4294967295-byte payload, the limit is 4096 bytes/.test(w)),
+      warnings.join('\n'),
+    );
   });
 
   test('frames up to the cap are served, one byte more is refused; the server stays up', async () => {
@@ -103,7 +113,9 @@ describe('rpc limits', () => {
   test('rpc.Config never shows server.env values', async () => {
     const c = await RpcClient.connect(`tcp://127.0.0.1:${port}`);
     try {
-      const cfg = JSON.parse(Buffer.from(await c.call<string>('rpc.Config', true), 'base64').toString()) as { server: { env: object; command: string } };
+      const cfg = JSON.parse(Buffer.from(await c.call<string>('rpc.Config', true), 'base64').toString()) as {
+        server: { env: object; command: string };
+      };
       assert.deepEqual(cfg.server.env, { DB_PASSWORD: REDACTED, APP_KEY: REDACTED });
       assert.equal(cfg.server.command, 'php w.php');
     } finally {
@@ -133,7 +145,9 @@ describe('rpc limits', () => {
 
   test('a client that pipelines many calls without reading does not stop others; it gets every reply once it reads', async () => {
     const calls = 5000;
-    const frames = Buffer.concat(Array.from({ length: calls }, (_, i) => encodeRpcFrame(CODEC_JSON, i + 1, 'rpc.Version', Buffer.from('true'))));
+    const frames = Buffer.concat(
+      Array.from({ length: calls }, (_, i) => encodeRpcFrame(CODEC_JSON, i + 1, 'rpc.Version', Buffer.from('true'))),
+    );
     const s = net.connect(port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));
     s.pause();
@@ -189,7 +203,11 @@ test('redactConfig: env values, secret-named keys and URL passwords', () => {
   });
   assert.deepEqual(out, {
     version: '3',
-    server: { command: 'php w.php', env: { A: REDACTED, DB_PASSWORD: REDACTED }, on_init: { command: 'php init.php', env: { TOKEN: REDACTED } } },
+    server: {
+      command: 'php w.php',
+      env: { A: REDACTED, DB_PASSWORD: REDACTED },
+      on_init: { command: 'php init.php', env: { TOKEN: REDACTED } },
+    },
     kv: { cache: { driver: 'redis', config: { addrs: [`redis://user:${REDACTED}@127.0.0.1:6379`], password: REDACTED, db: 0 } } },
     jobs: { amqp: { addr: `amqp://guest:${REDACTED}@127.0.0.1:5672/` } },
     app: { api_key: REDACTED, github_token: REDACTED, secret: REDACTED, keep: 'visible', nested: [{ client_secret: REDACTED }] },
@@ -205,11 +223,21 @@ test('rpc.max_frame_size (MiB) from the config section; absent or invalid keeps 
 
 test('listening on a non-loopback address warns that RPC is reachable from other hosts', async () => {
   const seen: string[] = [];
-  const capture = { debug() {}, info() {}, warn(_o: unknown, msg?: string) { seen.push(msg ?? ''); }, error() {} };
+  const capture = {
+    debug() {},
+    info() {},
+    warn(_o: unknown, msg?: string) {
+      seen.push(msg ?? '');
+    },
+    error() {},
+  };
   const open = new RpcServer(new Map(), capture);
   await open.listen('tcp://0.0.0.0:0');
   await open.close();
-  assert.ok(seen.some((m) => /reachable from other hosts/.test(m)), seen.join('\n'));
+  assert.ok(
+    seen.some((m) => /reachable from other hosts/.test(m)),
+    seen.join('\n'),
+  );
   const local = new RpcServer(new Map(), capture);
   seen.length = 0;
   await local.listen('tcp://127.0.0.1:0');

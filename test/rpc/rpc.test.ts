@@ -63,7 +63,10 @@ test('rpc.Version, rpc.Config and unknown methods; the connection stays usable',
     assert.equal(await c.call('rpc.Version', true), RR_VERSION);
     const cfg = JSON.parse(Buffer.from(await c.call<string>('rpc.Config', true), 'base64').toString()) as { version: string };
     assert.equal(cfg.version, '3');
-    await assert.rejects(c.call('nope.Method', true), (e: Error) => e instanceof RpcError && /can't find service nope\.Method/.test(e.message));
+    await assert.rejects(
+      c.call('nope.Method', true),
+      (e: Error) => e instanceof RpcError && /can't find service nope\.Method/.test(e.message),
+    );
     await assert.rejects(c.call('rpc.Nope', true), /can't find method rpc\.Nope/);
     await assert.rejects(c.call('informer.Workers', 42), /must be a plugin name/);
     assert.deepEqual(await c.call('informer.Workers', 'http'), { workers: null });
@@ -77,7 +80,12 @@ test('rpc.Version, rpc.Config and unknown methods; the connection stays usable',
 test('several calls in flight on one connection are matched by seq, even out of order', async () => {
   const c = await RpcClient.connect(listen);
   try {
-    const results = await Promise.all([c.call('test.Slow', 60), c.call('test.Slow', 1), c.call('test.Slow', 30), c.call('rpc.Version', true)]);
+    const results = await Promise.all([
+      c.call('test.Slow', 60),
+      c.call('test.Slow', 1),
+      c.call('test.Slow', 30),
+      c.call('rpc.Version', true),
+    ]);
     assert.deepEqual(results, [60, 1, 30, RR_VERSION]);
   } finally {
     c.close();

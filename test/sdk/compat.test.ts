@@ -59,7 +59,15 @@ async function json(res: Response): Promise<Record<string, any>> {
 }
 
 /** A node:http GET that reports interim (1xx) responses and trailers, which fetch() hides. */
-function rawGet(url: string): Promise<{ status: number; body: string; informational: Array<{ status: number; headers: http.IncomingHttpHeaders }>; trailers: NodeJS.Dict<string>; headers: http.IncomingHttpHeaders }> {
+function rawGet(
+  url: string,
+): Promise<{
+  status: number;
+  body: string;
+  informational: Array<{ status: number; headers: http.IncomingHttpHeaders }>;
+  trailers: NodeJS.Dict<string>;
+  headers: http.IncomingHttpHeaders;
+}> {
   return new Promise((resolve, reject) => {
     const informational: Array<{ status: number; headers: http.IncomingHttpHeaders }> = [];
     const req = http.get(url, { agent: false }, (res) => {
@@ -128,13 +136,24 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     test('large bodies both ways (4 MiB up, 8 MiB down), HEAD, and PSR7Worker::$chunkSize streaming', async () => {
       const up = Buffer.alloc(4 * 1024 * 1024);
       for (let i = 0; i < up.length; i++) up[i] = (i * 31 + 7) & 0xff;
-      const sha = await json(await fetch(`${s.url}/sha1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: up }));
+      const sha = await json(
+        await fetch(`${s.url}/sha1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: up }),
+      );
       assert.equal(sha.length, up.length);
       assert.equal(sha.sha1, createHash('sha1').update(up).digest('hex'));
       const size = 8 * 1024 * 1024;
       const down = Buffer.from(await (await fetch(`${s.url}/big?size=${size}&seed=${relay}`)).arrayBuffer());
       assert.equal(down.length, size);
-      assert.ok(down.equals(Buffer.from(createHash('sha256').update(relay).digest('hex').repeat(size / 64))));
+      assert.ok(
+        down.equals(
+          Buffer.from(
+            createHash('sha256')
+              .update(relay)
+              .digest('hex')
+              .repeat(size / 64),
+          ),
+        ),
+      );
       const head = await fetch(`${s.url}/echo`, { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.equal(await head.text(), '');
@@ -153,14 +172,22 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     });
 
     test('an empty urlencoded form decodes (RoadRunner sends a body the SDK parses)', async () => {
-      const res = await fetch(`${s.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      const res = await fetch(`${s.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      });
       assert.equal(res.status, 200, 'the worker survived');
       assert.deepEqual((await json(res)).parsed, []);
     });
 
     test('a JSON body is passed raw, not parsed', async () => {
       const doc = { order: 7, items: [{ sku: 'a', qty: 2 }], note: 'ünïcødé' };
-      const res = await fetch(`${s.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const res = await fetch(`${s.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(doc),
+      });
       const body = await json(res);
       assert.deepEqual(body.json, doc);
       assert.equal(body.parsed, null);
@@ -171,7 +198,10 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
       const body = await json(res);
       assert.deepEqual(body.parsed, { title: 'holiday' });
       assert.deepEqual(body.uploads.avatar, { name: 'me.png', mime: 'image/png', size: 9, error: 0, content: 'png bytes' });
-      assert.deepEqual(body.uploads.docs.a.map((f: { content: string }) => f.content), ['first doc', 'second doc']);
+      assert.deepEqual(
+        body.uploads.docs.a.map((f: { content: string }) => f.content),
+        ['first doc', 'second doc'],
+      );
       assert.equal(body.uploads.evil.error, 8, 'UPLOAD_ERR_EXTENSION');
       assert.equal(body.uploads.evil.content, null);
     });
@@ -263,12 +293,16 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     // Spiral\\RoadRunner\\Logger writes '[php warning] msg {ctx}' to STDERR with no trailing newline; RoadRunner logs
     // each stderr write as it comes. Burner's pool (src/pool/output.ts LineSplitter) holds a partial line until a
     // newline or the worker exits, so the line never shows while the worker lives: reported to the pool owner.
-    test('Worker::getLogger() output reaches the server log', { todo: 'src/pool/output.ts: flush a partial stderr line (no newline) when no more output follows' }, async () => {
-      const tag = `log-${relay}-${Date.now()}`;
-      const res = await fetch(`${s.url}/log?tag=${tag}`);
-      assert.equal(await res.text(), 'logged');
-      assert.ok(await eventually(() => s.logs().includes(`sdk logger line ${tag}`), 5_000), 'the logger line is in the server log');
-    });
+    test(
+      'Worker::getLogger() output reaches the server log',
+      { todo: 'src/pool/output.ts: flush a partial stderr line (no newline) when no more output follows' },
+      async () => {
+        const tag = `log-${relay}-${Date.now()}`;
+        const res = await fetch(`${s.url}/log?tag=${tag}`);
+        assert.equal(await res.text(), 'logged');
+        assert.ok(await eventually(() => s.logs().includes(`sdk logger line ${tag}`), 5_000), 'the logger line is in the server log');
+      },
+    );
 
     test('the goridge RPC client inside a worker reaches the informer (RR_RPC from the server)', async () => {
       const body = await json(await fetch(`${s.url}/rpc`));
@@ -287,7 +321,10 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
       assert.deepEqual(out.statusStr, ['ready', 'ready']);
       assert.equal(out.reset, true);
       assert.equal(out.after.length, 2);
-      assert.ok(out.after.every((pid: number) => !out.before.includes(pid)), 'every worker was replaced');
+      assert.ok(
+        out.after.every((pid: number) => !out.before.includes(pid)),
+        'every worker was replaced',
+      );
       assert.equal(out.unknownPlugin.class, 'Spiral\\Goridge\\RPC\\Exception\\ServiceException');
       assert.match(out.unknownPlugin.message, /no such plugin: nope/);
       assert.match(out.unknownService.message, /rpc: can't find service jobs\.Push/);
@@ -323,14 +360,20 @@ describe('official SDK: HttpWorker (no PSR-7) over pipes', { skip }, () => {
     if (s) assert.equal(await s.stop(), 0);
   });
 
-  test('query, headers, cookies, forms and uploads as HttpWorker\'s Request', async () => {
+  test("query, headers, cookies, forms and uploads as HttpWorker's Request", async () => {
     let body = await json(await fetch(`${s.url}/echo?x[]=1&x[]=2`, { headers: { 'X-Custom': 'v', cookie: 'k=v' } }));
     assert.equal(body.api, 'http');
     assert.deepEqual(body.query, { x: ['1', '2'] });
     assert.deepEqual(body.headers['X-Custom'], ['v']);
     assert.deepEqual(body.cookies, { k: 'v' });
 
-    body = await json(await fetch(`${s.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a[b]=1&c=2' }));
+    body = await json(
+      await fetch(`${s.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a[b]=1&c=2',
+      }),
+    );
     assert.deepEqual(body.parsed, { a: { b: '1' }, c: '2' });
 
     body = await json(await fetch(`${s.url}/echo`, { method: 'POST', body: uploadForm() }));
@@ -338,7 +381,10 @@ describe('official SDK: HttpWorker (no PSR-7) over pipes', { skip }, () => {
     assert.equal(body.uploads.avatar.content, 'png bytes');
     assert.equal(body.uploads.avatar.error, 0);
     assert.equal(body.uploads.evil.error, 8);
-    assert.deepEqual(body.uploads.docs.a.map((f: { name: string }) => f.name), ['a1.txt', 'a2.txt']);
+    assert.deepEqual(
+      body.uploads.docs.a.map((f: { name: string }) => f.name),
+      ['a1.txt', 'a2.txt'],
+    );
 
     const form = new FormData();
     form.append('only', new Blob(['one']), 'one.txt');
@@ -353,7 +399,10 @@ describe('official SDK: HttpWorker (no PSR-7) over pipes', { skip }, () => {
     const res = await fetch(`${s.url}/stream?n=3`);
     assert.equal(await res.text(), 'chunk 0\nchunk 1\nchunk 2\nend\n');
     const r = await rawGet(`${s.url}/early-hints`);
-    assert.deepEqual(r.informational.map((i) => i.status), [103]);
+    assert.deepEqual(
+      r.informational.map((i) => i.status),
+      [103],
+    );
     assert.equal(r.body, 'after hints');
     const odd = await fetch(`${s.url}/status?code=610`);
     assert.equal(odd.status, 610);

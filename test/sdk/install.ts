@@ -33,7 +33,9 @@ export function installSdk(): Promise<SdkInstall> {
 
 async function install(): Promise<SdkInstall> {
   if (!existsSync(SHARED_COMPOSER)) return { skip: `${SHARED_COMPOSER} is absent: the official SDK packages are not available offline` };
-  const folders = readdirSync(SHARED_COMPOSER).filter((f) => !f.includes('.md')).sort();
+  const folders = readdirSync(SHARED_COMPOSER)
+    .filter((f) => !f.includes('.md'))
+    .sort();
   const composerJson = JSON.stringify(
     {
       name: 'burner/sdk-compat',
@@ -71,7 +73,7 @@ async function install(): Promise<SdkInstall> {
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
-    throw new Error(`composer install of the official SDK failed: ${e.stderr || e.message}`);
+    throw new Error(`composer install of the official SDK failed: ${e.stderr || e.message}`, { cause: err });
   }
   try {
     renameSync(work, dir);
@@ -83,7 +85,9 @@ async function install(): Promise<SdkInstall> {
 
 /** Runs test/fixtures/sdk/rpc.php (official RPC and metrics clients) against `rpcAddress`; returns its JSON output. */
 export async function runSdkRpc(autoload: string, rpcAddress: string, scenario: string): Promise<Record<string, any>> {
-  const { stdout } = await promisify(execFile)('php', [path.join(FIXTURES, 'sdk', 'rpc.php'), autoload, rpcAddress, scenario], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)('php', [path.join(FIXTURES, 'sdk', 'rpc.php'), autoload, rpcAddress, scenario], {
+    timeout: 60_000,
+  });
   try {
     return JSON.parse(stdout) as Record<string, any>;
   } catch {
