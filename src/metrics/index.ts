@@ -16,22 +16,6 @@ export interface MetricsOptions {
   collect?: Record<string, unknown>;
 }
 
-const STATE_NAMES: Record<number, string> = {
-  0: 'inactive',
-  1: 'ready',
-  2: 'working',
-  3: 'invalid',
-  4: 'stopping',
-  5: 'stopped',
-  6: 'destroyed',
-  7: 'maxJobsReached',
-  8: 'errored',
-  9: 'idleTTLReached',
-  10: 'ttlReached',
-  11: 'maxMemoryReached',
-  12: 'execTTLReached',
-};
-
 /** What the HTTP server reports per request. */
 export interface RequestObserver {
   requestStarted(): void;
@@ -134,7 +118,7 @@ export class Metrics implements RequestObserver {
       registers,
       async collect() {
         this.reset();
-        for (const w of await workers()) this.set({ state: STATE_NAMES[w.status] ?? 'undefined', pid: String(w.pid) }, 0);
+        for (const w of await workers()) this.set({ state: w.statusStr, pid: String(w.pid) }, 0);
       },
     });
     const count = (name: string, help: string, match: (s: number) => boolean) =>
