@@ -47,14 +47,15 @@ test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello wo
       app('ci4-page', 'CI4 realistic page, CI 4.7.2', [
         round('burner', 2000, { server: 100, php: 1200, groups: { mariadb: 300, redis: 100 } }),
         round('fpm', 1000, { server: 90, php: 3000, groups: { mariadb: 500, redis: 150 } }),
-      ], { ciVersion: '4.7.2', ceiling: ceiling(1000), sessions: 128 }),
+        round('floor-rate', 2000, { server: 80, php: 10 }),
+      ], { ciVersion: '4.7.2', ceiling: ceiling(1000), sessions: 128, floorSleepUs: 950 }),
     ],
   };
   const md = renderReport(report);
   assert.match(md, /\| realistic page .* \| ≥ 2\.2× \| 2\.00× \(2000 vs 1000 req\/s, CI 4\.7\.2\) \| \*\*no\*\* \|/);
   assert.match(md, /\| CI4 welcome page on CI 4\.7, .* \| ≥ 4× \| 4\.50× \(CI 4\.7\.2\) \| yes \|/);
   // Node: 55/50 = 1.10× on the welcome page, 100/50 = 2.00× on the realistic page: the worst decides.
-  assert.match(md, /CI4 realistic page, CI 4\.7\.2 100\.0 µs = 2\.00×\s*\| \*\*no\*\* \|/);
+  assert.match(md, /CI4 realistic page, CI 4\.7\.2 100\.0 µs = 2\.00×[^|]*\| \*\*no\*\* \|/);
   // Workers: 300/280 = 1.07×, 1200/1000 = 1.20×.
   assert.match(md, /CI4 welcome page, CI 4\.7\.2 300\.0 vs 280\.0 µs = 1\.07×, CI4 realistic page, CI 4\.7\.2 1200\.0 vs 1000\.0 µs = 1\.20× \| \*\*no\*\* \|/);
   // Process groups: MariaDB and Redis columns, "—" where an app has none.
@@ -62,4 +63,8 @@ test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello wo
   assert.match(md, /\| CI4 realistic page, CI 4\.7\.2 \| Burner \| 100\.0 \| 1200\.0 \| 300\.0 \| 100\.0 \| 10\.0 \| 0\.0 \| 1710\.0 \|/);
   assert.match(md, /\| hello world \| Burner \| 50\.0 \| 20\.0 \| — \| — \| 10\.0 \| 0\.0 \| 80\.0 \|/);
   assert.match(md, /128 sessions opened before the rounds \(4 per wrk connection\)/);
+  // The rate-matched floor: its row, beside the Node goal, and the yardstick (100 / 80 = 1.25×).
+  assert.match(md, /floor at this page's rate: node:http \+ minimal relay to 2 echo workers sleeping 950 µs per request \| 2000 \|/);
+  assert.match(md, /CI4 realistic page, CI 4\.7\.2 100\.0 µs = 2\.00× \(floor at its rate 80\.0 µs\)/);
+  assert.match(md, /\| \(yardstick\) Burner Node CPU per request vs the floor at the same page's rate \| ≤ 1\.2× \| CI4 realistic page, CI 4\.7\.2 1\.25× \| \*\*no\*\* \|/);
 });
