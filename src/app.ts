@@ -200,7 +200,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   }
   if (config.rpc) {
     const listen = config.rpc.listen;
-    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw }), log.child({ logger: 'rpc' }), rpcServerOptions(config.rpc));
+    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw, metrics: metrics?.app }), log.child({ logger: 'rpc' }), rpcServerOptions(config.rpc));
     plugins.push(listenerPlugin('rpc', () => rpc.listen(listen), () => rpc.close()));
   }
   if (config.status) {
