@@ -5,18 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, ROOT, freePort, serve, type Served } from '../e2e/harness.js';
+import { FIXTURES, freePort, serve, type Served } from '../e2e/harness.js';
 import { installSdk, runSdkRpc } from './install.js';
 
 const sdk = await installSdk();
-
-// src/app.ts (not this area) must hand the metrics plugin to the RPC methods and metrics.collect to the plugin; until
-// it does, this test is reported as a todo instead of failing CI. It turns strict by itself once the wiring exists.
-const appSource = readFileSync(path.join(ROOT, 'src', 'app.ts'), 'utf8');
-const wired = /rpcMethods\(\{[^}]*metrics/.test(appSource) && /new Metrics\(\{[^)]*collect/.test(appSource);
-const todo = wired ? false : 'src/app.ts: pass metrics?.app to rpcMethods() and config.metrics.collect to new Metrics()';
 
 function sample(text: string, series: string): number | undefined {
   for (const line of text.split('\n')) if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
@@ -60,7 +53,7 @@ metrics:
     if (s) assert.equal(await s.stop(), 0);
   });
 
-  test('$metrics->add() from a worker and the full RPC set land on the metrics endpoint', { todo }, async () => {
+  test('$metrics->add() from a worker and the full RPC set land on the metrics endpoint', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${s.url}/metrics-hit?route=home`);
       assert.equal(await res.text(), 'counted', 'metrics.Add from the worker succeeded');
