@@ -108,8 +108,17 @@ test('a worker respawn while file descriptors run out is a failed start, retried
     const next = (await owner.call('exec')) as number;
     workers.add(next);
     assert.notEqual(next, first, 'a new worker serves once descriptors are free again');
-    // A passing EMFILE does not switch the relay to socketpairs for good: the new worker reads a pipe again.
-    assert.ok(statSync(`/proc/${next}/fd/0`).isFIFO(), 'the replacement got OS pipes');
+    // A passing EMFILE does not switch the relay to socketpairs for good. (The attempt that was under way when the
+    // descriptors came back may have fallen back to socketpairs for itself: replace that worker once more.)
+    process.kill(next, 'SIGKILL');
+    let third = 0;
+    await until(async () => {
+      const pids = (await owner.call('pids')) as number[];
+      third = pids[0] ?? 0;
+      return pids.length === 1 && third !== next;
+    }, 'a replacement for the worker that recovered', 30000);
+    workers.add(third);
+    assert.ok(statSync(`/proc/${third}/fd/0`).isFIFO(), 'a worker started with descriptors to spare gets OS pipes again');
     assert.ok(!owner.lines.some((l) => /from now on/.test(l.msg ?? '')), 'no permanent fallback');
     await owner.call('quit').catch(() => undefined);
   } finally {
