@@ -2,7 +2,7 @@
  * Where Burner's Node CPU per request goes as the request rate falls: Burner with bench/profile/worker.php (a worker
  * that sleeps PROFILE_SLEEP_US per request: the page's time in PHP without PHP CPU; PROFILE_BODY_BYTES of body;
  * PROFILE_HEADERS extra headers), wrk at the bench's settings, and per setting: req/s, Node CPU µs per request
- * (/proc, as the bench), and with --strace the Node process's system calls per request (a second round under
+ * and PHP CPU µs per request (/proc, as the bench; PHP's includes its own wake-ups, not the sleep), and with --strace the Node process's system calls per request (a second round under
  * `strace -c -f`, whose own overhead makes its CPU figures meaningless: only the counts are kept).
  *
  *   node dist/bench/profile/rate.js [--sleep 0,500,2000] [--bytes 14] [--headers 0] [--connections 32]
@@ -93,7 +93,9 @@ async function main(): Promise<void> {
       try {
         const [pid] = await burner.serverPids();
         await runWrk(burner.baseUrl + '/', { seconds: Number(values.warmup), connections, threads: 1 });
+        const workerPids = await burner.workerPids();
         const cpu0 = await totalCpuUs([pid!]);
+        const php0 = await totalCpuUs(workerPids);
         // CLOCK_MONOTONIC in µs, the clock of the profile's startTime: summarize.js keeps the samples of this window.
         const from = Number(process.hrtime.bigint() / 1000n);
         const perf = values.perf
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
           await done;
         }
         const nodeUs = ((await totalCpuUs([pid!])) - cpu0) / wrk.requests;
+        const phpUs = ((await totalCpuUs(workerPids)) - php0) / wrk.requests;
         if (profDir) await writeFile(path.join(profDir, `${profName(sleep)}.window.json`), JSON.stringify({ from, to, requests: wrk.requests }) + '\n');
         let calls = '';
         if (values.strace) {
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
           calls = ` | ${per(c.epoll_wait ?? c.epoll_pwait)} | ${per(c.read)} | ${per(c.write)} | ${per(c.writev)} | ` +
             `${per(Object.values(c).reduce((a, b) => a + b, 0))}`;
         }
-        rows.push(`| ${sleep} | ${values.bytes} | ${wrk.reqPerSec.toFixed(0)} | ${nodeUs.toFixed(1)}${calls} |`);
+        rows.push(`| ${sleep} | ${values.bytes} | ${wrk.reqPerSec.toFixed(0)} | ${nodeUs.toFixed(1)} | ${phpUs.toFixed(1)}${calls} |`);
         process.stderr.write(rows.at(-1)! + '\n');
       } finally {
         await burner.stop();
@@ -127,8 +130,8 @@ async function main(): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
   }
   process.stdout.write(
-    `| worker sleep µs | body bytes | req/s | Node CPU µs/req${values.strace ? ' | epoll_wait/req | read/req | write/req | writev/req | syscalls/req' : ''} |\n` +
-      `|---:|---:|---:|---:${values.strace ? '|---:|---:|---:|---:|---:' : ''}|\n` + rows.join('\n') + '\n',
+    `| worker sleep µs | body bytes | req/s | Node CPU µs/req | PHP CPU µs/req${values.strace ? ' | epoll_wait/req | read/req | write/req | writev/req | syscalls/req' : ''} |\n` +
+      `|---:|---:|---:|---:|---:${values.strace ? '|---:|---:|---:|---:|---:' : ''}|\n` + rows.join('\n') + '\n',
   );
 }
 
