@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 # Test services (mariadb, redis, haproxy, memcached) are started by the tests themselves on loopback and free ports;
 # a policy-rc.d that exits 101 keeps apt from starting the packaged daemons.
 APT_PACKAGES=(php8.2-cli php8.2-intl php8.2-mbstring php8.2-curl php8.2-xml php8.2-sqlite3 php8.2-mysql php8.2-redis
-  php8.2-memcached composer phpunit php-nyholm-psr7 php-codesniffer mariadb-server redis-server haproxy memcached openssl
-  nginx php8.2-fpm wrk)
+  php8.2-memcached composer phpunit php-nyholm-psr7 php-codesniffer mariadb-server redis-server haproxy memcached openssl)
+# nginx, php8.2-fpm and wrk are the benchmark's: `npm run bench` installs them when missing (bench/install.ts).
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
