@@ -50,21 +50,42 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
       });
       after(() => inst?.dispose());
 
-      async function lockedPair(t: { diagnostic(m: string): void }, staggered: boolean) {
+      /**
+       * Two requests of one session on two workers. `staggered`: the second starts once the first holds the lock.
+       * `together`: Redis holds every write (CLIENT PAUSE WRITE) until both requests are waiting on their lock write,
+       * then lets both go at once: the race a check-then-set lock loses (both see no lock, both set it), every time.
+       */
+      async function lockedPair(t: { diagnostic(m: string): void }, mode: 'staggered' | 'together') {
         const jar = new Jar();
         const login = await getJson(jar, `${inst!.url}/prod/login?user=carol`);
         assert.equal(login.status, 200, login.text.slice(0, 500));
         const sid = jar.cookies.get('ci_session');
         assert.ok(sid, 'a session cookie');
         const lockKeys = async () => ((await redis.commandIn(1, 'KEYS', `*${sid}*lock*`)) as string[]).length;
-        const firstReq = getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`);
-        if (staggered) {
-          // The second request starts once the first one holds the session lock.
+        let pair: Promise<Array<Awaited<ReturnType<typeof getJson>>>>;
+        if (mode === 'staggered') {
+          const firstReq = getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`);
           const deadline = Date.now() + 10_000;
           while ((await lockKeys()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
           assert.equal(await lockKeys(), 1, 'the first request holds the session lock in Redis');
+          pair = Promise.all([firstReq, getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`)]);
+        } else {
+          assert.equal(await redis.command('CLIENT', 'PAUSE', '60000', 'WRITE'), 'OK');
+          let waiting: Array<Record<string, string>> = [];
+          try {
+            pair = Promise.all([0, 1].map(() => getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`)));
+            pair.catch(() => {});
+            // Safety net only: both lock writes normally arrive within milliseconds.
+            const deadline = Date.now() + 30_000;
+            const blocked = async () => (await redis.clients()).filter((c) => c.db === '1' && c.flags?.includes('b') && /^set/.test(c.cmd ?? ''));
+            while ((waiting = await blocked()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          } finally {
+            await redis.command('CLIENT', 'UNPAUSE');
+          }
+          assert.equal(waiting.length, 2, `both requests wait on their lock write (${JSON.stringify(waiting.map((c) => c.cmd))})`);
+          t.diagnostic(`CI ${version}: both lock writes released together: ${waiting.map((c) => c.cmd).join(', ')}`);
         }
-        const [a, b] = await Promise.all([firstReq, getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`)]);
+        const [a, b] = (await pair) as [Awaited<ReturnType<typeof getJson>>, Awaited<ReturnType<typeof getJson>>];
         assert.equal(a.status, 200, a.text.slice(0, 500));
         assert.equal(b.status, 200, b.text.slice(0, 500));
         assert.notEqual(a.body.pid, b.body.pid, 'the two requests ran on two workers');
@@ -79,17 +100,14 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
 
       it('the session lock held by one worker blocks the same session on another worker until released', async (t) => {
         if (skip) return t.skip(skip);
-        await lockedPair(t, true);
+        await lockedPair(t, 'staggered');
       });
 
       it('two requests of one session sent at the same instant are serialised', async (t) => {
         if (skip) return t.skip(skip);
-        if (version === '4.1.3') {
-          // CI 4.1's RedisHandler checks the lock's TTL and then SETEXes it: two requests arriving together can both
-          // take it (the same under PHP-FPM). CI 4.2+ takes the lock with one atomic SET NX.
-          return t.skip('CodeIgniter 4.1 takes the Redis session lock with TTL-then-SETEX, not atomic (fixed in CI 4.2+ with SET NX)');
-        }
-        await lockedPair(t, false);
+        // CI 4.1's own RedisHandler reads the lock's TTL and then SETEXes it, so two requests arriving together both
+        // take it; the bridge's handler takes it with one SET NX there, as CI 4.2+ does itself.
+        await lockedPair(t, 'together');
       });
 
       it('500 alternating requests of two users: each always sees its own session', async (t) => {

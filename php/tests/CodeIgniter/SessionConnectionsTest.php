@@ -98,6 +98,46 @@ final class SessionConnectionsTest extends TestCase
         self::assertLessThanOrEqual(2, $afterRounds - $afterLogins, (2 * self::ROUNDS + 1) . ' requests: one connection');
     }
 
+    /** @return array<string, array{string, bool}> */
+    public static function lockVersions(): array
+    {
+        return ['4.1.3' => ['4.1.3', false], '4.4.8' => ['4.4.8', true], '4.6.5' => ['4.6.5', true], '4.7.2' => ['4.7.2', true]];
+    }
+
+    /**
+     * The bridge's Redis handler uses CI's lock where CI's is atomic (SET NX, 4.2+) and its own where it is not
+     * (4.1's TTL-then-SETEX), judged from CI's code, not its version. (test/production/redis.test.ts proves the lock
+     * end to end: two requests released at one instant by a paused Redis are serialised on every version.)
+     *
+     * @dataProvider lockVersions
+     */
+    public function testSessionLockAtomicityIsDetectedFromCiCode(string $version, bool $atomic): void
+    {
+        $source = CiApp::path($version);
+        if ($source === null) {
+            self::markTestSkipped("CodeIgniter {$version}: tarball absent");
+        }
+        $script = <<<'PHP'
+            $system = $argv[1];
+            spl_autoload_register(static function (string $class) use ($system): void {
+                foreach (['CodeIgniter\\' => $system . '/', 'Psr\\Log\\' => $system . '/ThirdParty/PSR/Log/'] as $prefix => $dir) {
+                    $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+                    if (str_starts_with($class, $prefix) && is_file($file)) {
+                        require $file;
+                    }
+                }
+            });
+            require $argv[2];
+            echo json_encode(Burner\CodeIgniter\Session\KeptRedisHandler::ciLockIsAtomic());
+            PHP;
+        $cmd = [PHP_BINARY, '-r', $script, $source . '/system', CiApp::repo() . '/php/src/CodeIgniter/Session/KeptRedisHandler.php'];
+        $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        self::assertSame(0, proc_close($proc), $err);
+        self::assertSame(json_encode($atomic), $out, "CI {$version}'s RedisHandler::lockSession() " . ($atomic ? 'uses SET NX' : 'checks then sets'));
+    }
+
     private function startServer(string $store): int
     {
         $probe = stream_socket_server('tcp://127.0.0.1:0');
