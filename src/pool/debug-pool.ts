@@ -5,7 +5,16 @@
 import { BusyCounter } from './busy.js';
 import { WorkerStopRequest } from './exchange.js';
 import type { WorkerLauncher } from './launcher.js';
-import { PoolError, type ExecOptions, type Log, type Payload, type PoolOptions, type WorkerInfo, type WorkerPool, type WorkerResponse } from './types.js';
+import {
+  PoolError,
+  type ExecOptions,
+  type Log,
+  type Payload,
+  type PoolOptions,
+  type WorkerInfo,
+  type WorkerPool,
+  type WorkerResponse,
+} from './types.js';
 import type { WorkerProcess } from './worker.js';
 
 export class DebugPool implements WorkerPool {

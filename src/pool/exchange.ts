@@ -159,7 +159,9 @@ export class Exchange {
   /** @internal the stream_timeout timer. */
   streamTimedOut(): void {
     this.streamTimer = null;
-    this.host.exchangeBroken(`the worker did not end the stream within stream_timeout (${this.limits.streamTimeout} ms) after STOP`, { killNow: true });
+    this.host.exchangeBroken(`the worker did not end the stream within stream_timeout (${this.limits.streamTimeout} ms) after STOP`, {
+      killNow: true,
+    });
   }
 
   private stopStream(): void {

@@ -13,7 +13,17 @@ import { WorkerLauncher } from './launcher.js';
 import { Fifo } from './queue.js';
 import type { RetireReason } from './state.js';
 import { Supervisor, type Supervised } from './supervisor.js';
-import { PoolError, WorkerState, type ExecOptions, type Log, type Payload, type PoolOptions, type WorkerInfo, type WorkerPool, type WorkerResponse } from './types.js';
+import {
+  PoolError,
+  WorkerState,
+  type ExecOptions,
+  type Log,
+  type Payload,
+  type PoolOptions,
+  type WorkerInfo,
+  type WorkerPool,
+  type WorkerResponse,
+} from './types.js';
 import { WaitQueue } from './waiters.js';
 import { WorkerStartError, type WorkerProcess } from './worker.js';
 
@@ -174,7 +184,8 @@ export class StaticPool implements WorkerPool, Supervised {
     if (!this.active.has(w)) return; // dead, reset or destroyed meanwhile
     const state = w.state;
     if (state === WorkerState.Errored || state === WorkerState.ExecTTLReached || !w.alive) this.removeDead(w);
-    else if (state !== WorkerState.Ready) this.retire(w); // it moved itself to maxJobsReached, invalid, ttlReached...
+    else if (state !== WorkerState.Ready)
+      this.retire(w); // it moved itself to maxJobsReached, invalid, ttlReached...
     else this.offer(w);
   }
 
@@ -237,7 +248,7 @@ export class StaticPool implements WorkerPool, Supervised {
         `worker ${w.pid} died before answering any request; next start in ${this.respawn.delay} ms`,
       );
     }
-    this.ensureWorkers();
+    void this.ensureWorkers(); // spawnOne never rejects: a failed start is logged and retried
   }
 
   /** Stops a worker that moved itself to a retiring state (or was told to), and replaces it. */
@@ -247,7 +258,7 @@ export class StaticPool implements WorkerPool, Supervised {
     this.log.debug({ pid: w.pid, reason: WorkerState[w.state] }, 'retiring worker');
     void w.stop(this.options.destroyTimeout);
     this.respawn.workerExited(w.lastUsed > 0, w.createdAt);
-    this.ensureWorkers();
+    void this.ensureWorkers();
   }
 
   /**

@@ -1,5 +1,7 @@
-/** Process statistics from /proc (Linux). Missing files (process gone, other OS) read as zeros. */
+/** Process statistics from /proc (Linux) and the informer view of a worker. Missing files (process gone, other OS) read as zeros. */
 import { readFile } from 'node:fs/promises';
+import { STATE_NAMES, type WorkerState } from './state.js';
+import type { WorkerInfo } from './types.js';
 
 const CLOCK_TICKS = 100; // USER_HZ; 100 on every mainstream Linux build
 
@@ -34,4 +36,27 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** What informer.Workers reports for a worker (a gone process reads as zero RSS and CPU). */
+export async function processInfo(w: {
+  pid: number;
+  state: WorkerState;
+  numExecs: number;
+  createdAt: number;
+  command: string;
+  alive: boolean;
+}): Promise<WorkerInfo> {
+  const [rss, cpu] = w.alive ? await Promise.all([readRss(w.pid), readCpuSeconds(w.pid)]) : [0, 0];
+  const age = (Date.now() - w.createdAt) / 1000;
+  return {
+    pid: w.pid,
+    status: w.state,
+    numExecs: w.numExecs,
+    created: w.createdAt * 1e6,
+    memoryUsage: rss,
+    CPUPercent: age > 0 ? (cpu / age) * 100 : 0,
+    command: w.command,
+    statusStr: STATE_NAMES[w.state],
+  };
 }

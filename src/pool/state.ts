@@ -45,11 +45,7 @@ export const STATE_NAMES: Readonly<Record<WorkerState, string>> = {
 
 /** Why a worker leaves the pool gracefully: it is stopped and replaced. */
 export type RetireReason =
-  | WorkerState.Invalid
-  | WorkerState.MaxJobsReached
-  | WorkerState.TTLReached
-  | WorkerState.IdleTTLReached
-  | WorkerState.MaxMemoryReached;
+  WorkerState.Invalid | WorkerState.MaxJobsReached | WorkerState.TTLReached | WorkerState.IdleTTLReached | WorkerState.MaxMemoryReached;
 
 const S = WorkerState;
 const RETIRED: readonly WorkerState[] = [S.Invalid, S.MaxJobsReached, S.TTLReached, S.IdleTTLReached, S.MaxMemoryReached];

@@ -59,7 +59,11 @@ export class Supervisor {
           checks.push(
             w.rss().then((rss) => {
               if (rss >= maxWorkerMemory * MiB && !w.retiring && (w.state === WorkerState.Ready || w.state === WorkerState.Working)) {
-                this.retire(w, WorkerState.MaxMemoryReached, `max_worker_memory (${maxWorkerMemory} MB) reached: RSS ${(rss / MiB).toFixed(1)} MB`);
+                this.retire(
+                  w,
+                  WorkerState.MaxMemoryReached,
+                  `max_worker_memory (${maxWorkerMemory} MB) reached: RSS ${(rss / MiB).toFixed(1)} MB`,
+                );
               }
             }),
           );

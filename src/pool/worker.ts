@@ -10,7 +10,7 @@ import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
 import { WorkerChild } from './child.js';
 import { WorkerStartError, type ExitInfo } from './failure.js';
 import type { WorkerLink } from './ipc.js';
-import { readCpuSeconds, readRss } from './procfs.js';
+import { processInfo, readRss } from './procfs.js';
 import type { Relay, RelayListener } from './relay.js';
 import { WorkerLifecycle, WorkerState, type RetireReason } from './state.js';
 import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
@@ -177,19 +177,9 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.child.kill();
   }
 
-  async info(): Promise<WorkerInfo> {
-    const [rss, cpu] = this.child.exit === null ? await Promise.all([readRss(this.pid), readCpuSeconds(this.pid)]) : [0, 0];
-    const age = (Date.now() - this.createdAt) / 1000;
-    return {
-      pid: this.pid,
-      status: this.lifecycle.state,
-      numExecs: this.execs,
-      created: this.createdAt * 1e6,
-      memoryUsage: rss,
-      CPUPercent: age > 0 ? (cpu / age) * 100 : 0,
-      command: this.command,
-      statusStr: this.lifecycle.name,
-    };
+  /** The informer.Workers view (RSS and CPU from /proc). */
+  info(): Promise<WorkerInfo> {
+    return processInfo(this);
   }
 
   rss(): Promise<number> {

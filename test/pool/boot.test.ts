@@ -32,7 +32,10 @@ test('a worker that dies at boot: createPool rejects with its exit code and stde
 
 test('PHP parse error and missing script are reported with PHP’s own message', async () => {
   await assert.rejects(createPool(options('parse-error.php', { numWorkers: 1 }), new MemoryLog()), /syntax error, unexpected identifier/);
-  await assert.rejects(createPool(options('no-such-file.php', { numWorkers: 1 }), new MemoryLog()), /Could not open input file: .*no-such-file\.php/);
+  await assert.rejects(
+    createPool(options('no-such-file.php', { numWorkers: 1 }), new MemoryLog()),
+    /Could not open input file: .*no-such-file\.php/,
+  );
   await assert.rejects(
     createPool({ ...options('echo.php', { numWorkers: 1 }), command: ['/nonexistent/php-binary'] }, new MemoryLog()),
     /cannot run "\/nonexistent\/php-binary": spawn \/nonexistent\/php-binary ENOENT/,
@@ -40,7 +43,10 @@ test('PHP parse error and missing script are reported with PHP’s own message',
 });
 
 test('a worker that never answers the handshake fails after allocate_timeout', async () => {
-  await assert.rejects(createPool(options('slowboot.php', { numWorkers: 1, allocateTimeout: 300 }), new MemoryLog()), /no handshake within allocate_timeout \(300 ms\)/);
+  await assert.rejects(
+    createPool(options('slowboot.php', { numWorkers: 1, allocateTimeout: 300 }), new MemoryLog()),
+    /no handshake within allocate_timeout \(300 ms\)/,
+  );
 });
 
 test('boot failures after start are retried with exponential backoff, not in a hot loop', async () => {
@@ -67,4 +73,3 @@ test('boot failures after start are retried with exponential backoff, not in a h
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

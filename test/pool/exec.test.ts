@@ -33,7 +33,10 @@ test('echo round trip: context, body and flags come back; workers() reports real
       assert.match(i.command, /echo\.php$/);
       assert.ok(i.created > 1e18, 'created is in nanoseconds');
     }
-    assert.equal(infos.reduce((n, i) => n + i.numExecs, 0), 1);
+    assert.equal(
+      infos.reduce((n, i) => n + i.numExecs, 0),
+      1,
+    );
     // stderr is logged line by line at info, with the worker pid
     await until(() => log.entries.some((e) => e.level === 'info' && /^echo worker \d+ booted$/.test(e.msg)), 'stderr line logged');
     const line = log.entries.find((e) => /^echo worker/.test(e.msg))!;
@@ -69,7 +72,10 @@ test('exit() mid-request → Network with the exit code, a new PID serves the ne
 test('garbage on stdout after the handshake → Network with the bytes and the stdout-crc hint', async () => {
   await withPool('behave.php', { numWorkers: 1 }, async (pool) => {
     const first = pidOf(await pool.exec(req('hello')));
-    await assert.rejects(pool.exec(req('garbage')), isPoolError('Network', /invalid frame from worker.*'this is not a frame, sorry\\n'.*stdout-crc/s));
+    await assert.rejects(
+      pool.exec(req('garbage')),
+      isPoolError('Network', /invalid frame from worker.*'this is not a frame, sorry\\n'.*stdout-crc/s),
+    );
     assert.notEqual(pidOf(await pool.exec(req('hello'))), first);
   });
 });
@@ -91,7 +97,10 @@ test('a worker that asks to stop is retired and the request is retried on anothe
       assert.equal(res.body.toString(), 'payload');
       const served = pidOf(res);
       assert.ok(before.includes(served), 'the retry ran on the other existing worker');
-      await until(async () => (await pids(pool)).length === 2 && !(await pids(pool)).every((p) => before.includes(p)), 'the stopping worker is replaced');
+      await until(
+        async () => (await pids(pool)).length === 2 && !(await pids(pool)).every((p) => before.includes(p)),
+        'the stopping worker is replaced',
+      );
       assert.ok((await pids(pool)).includes(served));
     });
   } finally {

@@ -81,11 +81,15 @@ class Owner {
     const from = this.lines.length;
     this.child.stdin!.write(`${cmd}\n`);
     let answer: Line | undefined;
-    await until(() => {
-      assert.ok(this.alive, `the pool owner died (exit ${this.child.exitCode}, ${this.child.signalCode})`);
-      answer = this.lines.slice(from).find((l) => l.cmd === cmd);
-      return answer !== undefined;
-    }, `answer to ${cmd}`, 30000);
+    await until(
+      () => {
+        assert.ok(this.alive, `the pool owner died (exit ${this.child.exitCode}, ${this.child.signalCode})`);
+        answer = this.lines.slice(from).find((l) => l.cmd === cmd);
+        return answer !== undefined;
+      },
+      `answer to ${cmd}`,
+      30000,
+    );
     if (answer!.error) assert.fail(`${cmd} failed: ${answer!.error}`);
     return answer!.result;
   }
@@ -102,7 +106,11 @@ test('a worker respawn while file descriptors run out is a failed start, retried
     assert.match(String(await owner.call('exhaust')), /^EMFILE after \d+$/);
     process.kill(first, 'SIGKILL');
     // The replacement cannot get its pipes or its process: each attempt must be logged as a failed start.
-    await until(() => owner.lines.some((l) => l.level === 'error' && /worker failed to start: .*EMFILE/.test(l.msg ?? '')), 'a failed start with EMFILE', 30000);
+    await until(
+      () => owner.lines.some((l) => l.level === 'error' && /worker failed to start: .*EMFILE/.test(l.msg ?? '')),
+      'a failed start with EMFILE',
+      30000,
+    );
     assert.ok(owner.alive, 'the pool owner survived the failed spawn');
     assert.equal(await owner.call('free'), 'freed');
     const next = (await owner.call('exec')) as number;
@@ -112,11 +120,15 @@ test('a worker respawn while file descriptors run out is a failed start, retried
     // descriptors came back may have fallen back to socketpairs for itself: replace that worker once more.)
     process.kill(next, 'SIGKILL');
     let third = 0;
-    await until(async () => {
-      const pids = (await owner.call('pids')) as number[];
-      third = pids[0] ?? 0;
-      return pids.length === 1 && third !== next;
-    }, 'a replacement for the worker that recovered', 30000);
+    await until(
+      async () => {
+        const pids = (await owner.call('pids')) as number[];
+        third = pids[0] ?? 0;
+        return pids.length === 1 && third !== next;
+      },
+      'a replacement for the worker that recovered',
+      30000,
+    );
     workers.add(third);
     assert.ok(statSync(`/proc/${third}/fd/0`).isFIFO(), 'a worker started with descriptors to spare gets OS pipes again');
     assert.ok(!owner.lines.some((l) => /from now on/.test(l.msg ?? '')), 'no permanent fallback');

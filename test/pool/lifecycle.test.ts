@@ -17,7 +17,10 @@ test('reset while requests run: none is lost, every worker is replaced', async (
     results.forEach((r, i) => assert.equal(r.body.toString(), i < 6 ? `a${i}` : `b${i - 6}`));
     const after = await pids(pool);
     assert.equal(after.length, 3);
-    assert.ok(after.every((p) => !before.includes(p)), 'all workers replaced');
+    assert.ok(
+      after.every((p) => !before.includes(p)),
+      'all workers replaced',
+    );
     // Requests that arrived during the reset were served by the new workers only.
     for (const r of results.slice(6)) assert.ok(!before.includes(pidOf(r)));
     for (const p of before) {

@@ -31,12 +31,17 @@ test('max_jobs: 10 retires a worker after 10..11 executions (jitter)', async () 
 test('allocate_timeout → NoFreeWorkers while every worker is busy; waiting requests are served in FIFO order', async () => {
   await withPool('behave.php', { numWorkers: 1, allocateTimeout: 300 }, async (pool) => {
     const slow = pool.exec(req('sleep:800'));
-    await assert.rejects(pool.exec(req('hello')), (err: unknown) => err instanceof PoolError && err.kind === 'NoFreeWorkers' && /allocate_timeout \(300 ms\)/.test(err.message));
+    await assert.rejects(
+      pool.exec(req('hello')),
+      (err: unknown) => err instanceof PoolError && err.kind === 'NoFreeWorkers' && /allocate_timeout \(300 ms\)/.test(err.message),
+    );
     await slow;
   });
   await withPool('behave.php', { numWorkers: 1, allocateTimeout: 5000 }, async (pool) => {
     const order: number[] = [];
-    const all = Array.from({ length: 10 }, (_, i) => pool.exec(req('sleep:10', String(i))).then((r) => order.push(Number(r.body.toString()))));
+    const all = Array.from({ length: 10 }, (_, i) =>
+      pool.exec(req('sleep:10', String(i))).then((r) => order.push(Number(r.body.toString()))),
+    );
     await Promise.all(all);
     assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
@@ -47,7 +52,10 @@ test('max_queue_size → QueueSize at once when waiting + running requests reach
     const a = pool.exec(req('sleep:300'));
     const b = pool.exec(req('hello'));
     assert.equal(pool.queueSize(), 2);
-    await assert.rejects(pool.exec(req('hello')), (err: unknown) => err instanceof PoolError && err.kind === 'QueueSize' && /max_queue_size \(2\)/.test(err.message));
+    await assert.rejects(
+      pool.exec(req('hello')),
+      (err: unknown) => err instanceof PoolError && err.kind === 'QueueSize' && /max_queue_size \(2\)/.test(err.message),
+    );
     await Promise.all([a, b]);
     assert.equal(pool.queueSize(), 0);
     await pool.exec(req('hello'));

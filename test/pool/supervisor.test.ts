@@ -10,7 +10,10 @@ const sup = (o: Partial<{ ttl: number; idleTtl: number; maxWorkerMemory: number;
 test('exec_ttl kills a sleeping request (ExecTTL) and a new PID serves the next one', async () => {
   await withPool('behave.php', { numWorkers: 1, ...sup({ execTtl: 300 }) }, async (pool, _log, seen) => {
     const first = pidOf(await pool.exec(req('hello')));
-    await assert.rejects(pool.exec(req('sleep:10000')), (err: unknown) => err instanceof PoolError && err.kind === 'ExecTTL' && /exec_ttl \(300 ms\)/.test(err.message));
+    await assert.rejects(
+      pool.exec(req('sleep:10000')),
+      (err: unknown) => err instanceof PoolError && err.kind === 'ExecTTL' && /exec_ttl \(300 ms\)/.test(err.message),
+    );
     await until(() => {
       try {
         process.kill(first, 0);

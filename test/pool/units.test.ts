@@ -11,7 +11,8 @@ test('worker states: RoadRunner codes and names; terminal states have no way out
   assert.equal(STATE_NAMES[S.MaxJobsReached], 'maxJobsReached');
   assert.equal(Object.keys(STATE_NAMES).length, 13);
   for (const terminal of [S.Stopped, S.Destroyed, S.Errored, S.ExecTTLReached]) assert.deepEqual(TRANSITIONS[terminal], []);
-  for (const live of [S.Inactive, S.Ready, S.Working, S.Stopping, S.Invalid, S.TTLReached]) assert.ok(canMove(live, S.Errored), STATE_NAMES[live]);
+  for (const live of [S.Inactive, S.Ready, S.Working, S.Stopping, S.Invalid, S.TTLReached])
+    assert.ok(canMove(live, S.Errored), STATE_NAMES[live]);
   assert.ok(!canMove(S.Inactive, S.Working), 'no request before the handshake');
   assert.ok(!canMove(S.Ready, S.ExecTTLReached), 'exec_ttl only while working');
   assert.ok(!canMove(S.Stopping, S.Ready), 'a stopping worker never comes back');
