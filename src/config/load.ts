@@ -15,6 +15,7 @@ import { FOREIGN_SECTIONS, UNSUPPORTED_KEYS } from './keys.js';
 import { parseDotenv } from './dotenv.js';
 import { findings } from './findings.js';
 import { expand, expandEnv } from './expand.js';
+import { OverrideError, parseOverride, type Override } from './overrides.js';
 
 export { expandEnv, parseDotenv };
 
@@ -133,12 +134,6 @@ function coreValue(text: string): unknown {
   }
 }
 
-function unquote(value: string): string {
-  const q = value[0];
-  if ((q === '"' || q === "'" || q === '`') && value.length >= 2 && value.endsWith(q)) return value.slice(1, -1);
-  return value;
-}
-
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const file = path.resolve(options.file);
   const env: NodeJS.ProcessEnv = options.env ?? process.env;
@@ -193,12 +188,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const overridden = new Map<string, string>();
   for (const spec of options.overrides ?? []) {
-    const eq = spec.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`-o ${spec}: an override must look like key=value (for example http.pool.num_workers=4)`);
-    const key = spec.slice(0, eq).trim();
-    const keyPath = key.split('.');
-    if (keyPath.some((k) => k === '')) throw new ConfigError(`-o ${spec}: invalid key "${key}"`);
-    main.doc.setIn(keyPath, expandEnv(unquote(spec.slice(eq + 1).trim()), env));
+    let override: Override;
+    try {
+      override = parseOverride(spec, env);
+    } catch (err) {
+      if (err instanceof OverrideError) throw new ConfigError(err.message);
+      throw err;
+    }
+    const { key, keyPath, value } = override;
+    main.doc.setIn(keyPath, Array.isArray(value) ? main.doc.createNode(value) : value);
     overridden.set(key, spec);
     if (!sectionSource.has(keyPath[0]!)) sectionSource.set(keyPath[0]!, main);
   }
