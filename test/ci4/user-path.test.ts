@@ -386,6 +386,8 @@ function failuresAndWatch(): void {
         });
         assert.equal(start.code, 0, start.stdout + start.stderr);
         assert.match(start.stdout, /Watching app\/ and \.env/);
+        // The reload section comes as -o overrides on the command line (list keys as comma lists): no config file of its own.
+        assert.equal(existsSync(path.join(app, 'writable/burner/burner-watch.rr.yaml')), false);
         const base = `http://127.0.0.1:${port}`;
         await until('the welcome page', async () => ((await page(`${base}/`)).status === 200 ? true : undefined));
 

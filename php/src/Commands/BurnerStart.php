@@ -36,19 +36,19 @@ class BurnerStart extends BaseCommand
 
             return 1;
         }
+        $yaml = (string) file_get_contents($server->configPath());
         try {
-            $start = StartOptions::from(
-                Options::fromGlobals(['daemon', 'watch']),
-                StartOptions::configuredAddress((string) file_get_contents($server->configPath())),
-            );
+            $start = StartOptions::from(Options::fromGlobals(['daemon', 'watch']), StartOptions::configuredAddress($yaml));
         } catch (\InvalidArgumentException $e) {
             CLI::error($e->getMessage());
 
             return 1;
         }
         if ($start->watch) {
-            $server = $server->watching(WRITEPATH . 'burner');
-            CLI::write('Watching app/ and .env: the workers restart when they change.');
+            $start = $start->watching(ROOTPATH, $yaml);
+            CLI::write(StartOptions::hasReloadSection($yaml)
+                ? 'Watching as the reload section of ' . basename($server->configPath()) . ' says.'
+                : 'Watching app/ and .env: the workers restart when they change.');
         }
         $args = $start->arguments();
 

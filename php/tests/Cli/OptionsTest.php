@@ -101,23 +101,47 @@ final class OptionsTest extends TestCase
         self::assertSame('0.0.0.0:8080', StartOptions::configuredAddress("version: \"3\"\n"));
     }
 
-    public function testWatchConfigIncludesTheAppConfigAndWatchesAppAndEnvOnly(): void
+    public function testWatchAddsReloadOverridesThatWatchAppAndEnvOnly(): void
     {
         $root = sys_get_temp_dir() . '/burner-watch-' . bin2hex(random_bytes(4));
-        foreach (['app/Controllers', 'vendor', 'writable', 'public', 'system'] as $dir) {
+        foreach (['app/Controllers', 'vendor', 'writable', 'public', 'system', 'odd,name'] as $dir) {
             mkdir("{$root}/{$dir}", 0777, true);
         }
         touch("{$root}/.env");
         try {
-            $yaml = StartOptions::watchConfig($root, "{$root}/.rr.yaml", "version: '3'\nhttp:\n  address: 0.0.0.0:8080\n");
-            self::assertStringContainsString("version: \"3\"\n", $yaml);
-            self::assertStringContainsString("include: [\"{$root}/.rr.yaml\"]\n", $yaml);
-            self::assertStringContainsString('patterns: [".php", ".env"]', $yaml);
-            self::assertStringContainsString('dirs: ["."]', $yaml);
-            self::assertMatchesRegularExpression('/ignore: \[(?=.*"vendor")(?=.*"writable")(?=.*"public")(?=.*"system")[^\]]*\]/', $yaml);
-            self::assertStringNotContainsString('"app"', $yaml);
+            $options = Options::parse(['spark', 'burner:start', '--watch', '--workers', '2'], ['daemon', 'watch']);
+            $start = StartOptions::from($options)->watching($root, "version: '3'\nhttp:\n  address: 0.0.0.0:8080\n");
+            $args = $start->arguments();
+            self::assertSame(['-o', 'http.pool.num_workers=2'], array_slice($args, 0, 2), 'the other options stay first');
+            $overrides = [];
+            foreach (array_chunk(array_slice($args, 2), 2) as [$flag, $override]) {
+                self::assertSame('-o', $flag);
+                [$key, $value] = explode('=', $override, 2);
+                $overrides[$key] = $value;
+            }
+            $ignored = explode(',', $overrides['reload.services.http.ignore']);
+            unset($overrides['reload.services.http.ignore']);
+            self::assertSame([
+                'reload.interval' => '1s',
+                'reload.patterns' => '.php,.env',
+                'reload.services.http.dirs' => '.',
+                'reload.services.http.recursive' => 'true',
+            ], $overrides);
+            sort($ignored);
+            // app/ is watched; a name with a comma cannot be listed in -o (and only .php/.env files count anyway).
+            self::assertSame(['public', 'system', 'vendor', 'writable'], $ignored);
+            self::assertFileDoesNotExist("{$root}/writable/burner/burner-watch.rr.yaml", 'no config file of its own');
         } finally {
             exec('rm -rf ' . escapeshellarg($root));
         }
+    }
+
+    public function testWatchKeepsTheAppsOwnReloadSection(): void
+    {
+        $options = Options::parse(['spark', 'burner:start', '--watch'], ['daemon', 'watch']);
+        $yaml = "version: '3'\nreload:\n  interval: 2s\n  patterns: [\".php\"]\n";
+        self::assertTrue(StartOptions::hasReloadSection($yaml));
+        self::assertFalse(StartOptions::hasReloadSection("version: '3'\nhttp:\n  reload: x\n"));
+        self::assertSame([], StartOptions::from($options)->watching(sys_get_temp_dir(), $yaml)->arguments());
     }
 }

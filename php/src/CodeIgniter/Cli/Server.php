@@ -7,28 +7,9 @@ namespace Burner\CodeIgniter\Cli;
 /** Runs vendor/bin/rr for the burner:* spark commands, from the project root. */
 final class Server
 {
-    /** The config `rr serve` runs with when it is not the app's config file itself (burner:start --watch). */
-    private ?string $runConfig = null;
-
     public function __construct(private string $rootPath, private string $configFile = '.rr.yaml')
     {
         $this->rootPath = rtrim($rootPath, '/') . '/';
-    }
-
-    /**
-     * The same server with the reload plugin on (burner:start --watch): the config it runs with is written to
-     * $dir (the app's writable/ directory) and includes the app's config file.
-     */
-    public function watching(string $dir): self
-    {
-        $file = rtrim($dir, '/') . '/burner-watch.rr.yaml';
-        is_dir(dirname($file)) || mkdir(dirname($file), 0777, true);
-        $yaml = StartOptions::watchConfig(rtrim($this->rootPath, '/'), $this->configPath(), (string) file_get_contents($this->configPath()));
-        file_put_contents($file, $yaml);
-        $copy = clone $this;
-        $copy->runConfig = $file;
-
-        return $copy;
     }
 
     public static function forApp(): self
@@ -81,7 +62,7 @@ final class Server
         if (function_exists('pcntl_exec')) {
             chdir($this->rootPath);
             $sub = array_shift($args);
-            @pcntl_exec($this->binary(), [(string) $sub, '-c', $this->runConfig ?? $this->configPath(), '-w', rtrim($this->rootPath, '/'), ...$args]);
+            @pcntl_exec($this->binary(), [(string) $sub, '-c', $this->configPath(), '-w', rtrim($this->rootPath, '/'), ...$args]);
             // only reached when exec failed: fall back to a child process
         }
 
@@ -162,7 +143,7 @@ final class Server
         $sub = array_shift($args);
         $parts[] = escapeshellarg((string) $sub);
         $parts[] = '-c';
-        $parts[] = escapeshellarg($this->runConfig ?? $this->configPath());
+        $parts[] = escapeshellarg($this->configPath());
         // The working directory is the project root for every command: `serve -p` writes .pid there and `stop`
         // reads it there, whichever file the config is.
         $parts[] = '-w';

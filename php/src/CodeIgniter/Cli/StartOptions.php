@@ -61,36 +61,41 @@ final class StartOptions
     }
 
     /**
-     * The config of a --watch run: .rr.yaml included as it is, plus the reload plugin, which restarts the HTTP
-     * workers when a .php file under app/ or the .env file changes (CodeIgniter reads both once per worker). The
-     * root is watched with every other top-level directory ignored, since the plugin watches directories, not
-     * single files. A file rather than `-o` overrides because the plugin's keys are lists, which `-o` cannot set.
-     * A reload section in .rr.yaml itself wins (included sections replace the including file's).
+     * This run with --watch: the reload plugin restarts the HTTP workers when a .php file under app/ or the .env file
+     * changes (CodeIgniter reads both once per worker), set with `-o` like every other option. The root is watched
+     * with every other top-level directory ignored, since the plugin watches directories, not single files (a
+     * directory whose name holds a comma cannot be listed in `-o` and stays watched; only .php and .env count).
+     * A reload section in the app's config is used as it is.
+     *
+     * @param string $configYaml the app's config file, to see whether it has a reload section of its own
      */
-    public static function watchConfig(string $rootPath, string $configPath, string $configYaml): string
+    public function watching(string $rootPath, string $configYaml): self
     {
+        if (self::hasReloadSection($configYaml)) {
+            return $this;
+        }
         $ignore = [];
         foreach (scandir($rootPath) ?: [] as $entry) {
-            if ($entry === '.' || $entry === '..' || $entry === 'app' || ! is_dir(rtrim($rootPath, '/') . '/' . $entry)) {
+            if ($entry === '.' || $entry === '..' || $entry === 'app' || str_contains($entry, ',') || ! is_dir(rtrim($rootPath, '/') . '/' . $entry)) {
                 continue;
             }
             $ignore[] = $entry;
         }
-        $version = preg_match('/^version:[ \t]*["\']?([\w.]+)/m', $configYaml, $m) === 1 ? $m[1] : '3';
-        $quote = static fn ($item): string => (string) json_encode((string) $item, JSON_UNESCAPED_SLASHES);
-        $list = static fn (array $items): string => '[' . implode(', ', array_map($quote, $items)) . ']';
+        $overrides = [
+            'reload.interval=1s',
+            'reload.patterns=' . implode(',', self::WATCH_PATTERNS),
+            'reload.services.http.dirs=.',
+            'reload.services.http.recursive=true',
+            'reload.services.http.ignore=' . implode(',', $ignore),
+        ];
 
-        return "# Written by `php spark burner:start --watch` for this run: {$configPath} plus the reload plugin.\n"
-            . 'version: ' . json_encode($version) . "\n"
-            . 'include: ' . $list([$configPath]) . "\n"
-            . "reload:\n"
-            . "  interval: 1s\n"
-            . '  patterns: ' . $list(self::WATCH_PATTERNS) . "\n"
-            . "  services:\n"
-            . "    http:\n"
-            . '      dirs: ["."]' . "\n"
-            . "      recursive: true\n"
-            . '      ignore: ' . $list($ignore) . "\n";
+        return new self([...$this->overrides, ...$overrides], $this->daemon, $this->watch);
+    }
+
+    /** Whether the app's config has a top-level reload section (read without a YAML parser, as configuredAddress()). */
+    public static function hasReloadSection(string $configYaml): bool
+    {
+        return preg_match('/^reload:/m', $configYaml) === 1;
     }
 
     /** @return list<string> `-o`, `key=value`, ... */
