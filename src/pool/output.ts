@@ -8,10 +8,21 @@ import type { Readable } from 'node:stream';
 /** A line without a newline for this long is logged as it is, so one endless line cannot grow without bound. */
 const MAX_LINE = 65536;
 
+/**
+ * A partial line that nothing follows for this long is logged as it is. RoadRunner logs each stderr write as it
+ * comes, and loggers such as the official SDK's `Worker::getLogger()` write without a trailing newline; a line split
+ * across two quick writes is still one line.
+ */
+export const PARTIAL_LINE_FLUSH_MS = 50;
+
 export class LineSplitter {
   private partial = '';
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly flushAfterMs = PARTIAL_LINE_FLUSH_MS,
+  ) {}
 
   push(text: string): void {
     const lines = (this.partial + text).split('\n');
@@ -21,10 +32,18 @@ export class LineSplitter {
       this.partial = '';
     }
     for (const line of lines) this.emit(line);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.partial !== '' && this.flushAfterMs > 0) {
+      this.timer = setTimeout(() => this.end(), this.flushAfterMs);
+      this.timer.unref();
+    }
   }
 
-  /** The stream ended: a last line without a newline is still a line. */
+  /** The stream ended (or went quiet): a last line without a newline is still a line. */
   end(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.partial !== '') this.emit(this.partial);
     this.partial = '';
   }

@@ -72,6 +72,17 @@ test('line splitter: a line cut across chunks is one line; CRLF, empty lines and
   assert.equal(tail.text(), 'b\nc');
 });
 
+test('line splitter: a partial line that nothing follows is logged once the output goes quiet', async () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l), 5);
+  s.push('[php warning] no newline');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(lines, ['[php warning] no newline']);
+  s.push('next\n');
+  s.end();
+  assert.deepEqual(lines, ['[php warning] no newline', 'next'], 'logged once, not again at the end');
+});
+
 test('wait queue: oldest first; a waiter whose timeout passes leaves the queue at once', async () => {
   const q = new WaitQueue<string>();
   const expired = [q.wait(20, () => new Error('t1')), q.wait(20, () => new Error('t2'))];

@@ -291,11 +291,9 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
     });
 
     // Spiral\\RoadRunner\\Logger writes '[php warning] msg {ctx}' to STDERR with no trailing newline; RoadRunner logs
-    // each stderr write as it comes. Burner's pool (src/pool/output.ts LineSplitter) holds a partial line until a
-    // newline or the worker exits, so the line never shows while the worker lives: reported to the pool owner.
+    // each stderr write as it comes, Burner a partial line once nothing follows it (src/pool/output.ts).
     test(
       'Worker::getLogger() output reaches the server log',
-      { todo: 'src/pool/output.ts: flush a partial stderr line (no newline) when no more output follows' },
       async () => {
         const tag = `log-${relay}-${Date.now()}`;
         const res = await fetch(`${s.url}/log?tag=${tag}`);
