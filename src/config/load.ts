@@ -113,7 +113,8 @@ function toData(node: unknown, doc: Document.Parsed, expanded: WeakSet<object>, 
   if (isAlias(node)) return toData(node.resolve(doc), doc, expanded, typed);
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
-    for (const pair of node.items) out[isScalar(pair.key) ? String(pair.key.value) : String(pair.key)] = toData(pair.value, doc, expanded, typed);
+    for (const pair of node.items)
+      out[isScalar(pair.key) ? String(pair.key.value) : String(pair.key)] = toData(pair.value, doc, expanded, typed);
     return out;
   }
   if (isSeq(node)) return node.items.map((item) => toData(item, doc, expanded, typed));
@@ -164,7 +165,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const includes = main.doc.get('include');
   if (includes !== undefined) {
-    const list = isScalar(includes) ? [includes.value] : (includes as { items?: unknown[] })?.items?.map((i) => (isScalar(i) ? i.value : i));
+    const list = isScalar(includes)
+      ? [includes.value]
+      : (includes as { items?: unknown[] })?.items?.map((i) => (isScalar(i) ? i.value : i));
     if (!Array.isArray(list) || list.some((i) => typeof i !== 'string')) {
       throw new ConfigError(`${where(main, ['include'])}: include: must be a list of file paths`);
     }

@@ -32,23 +32,47 @@ function load(overrides: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 test('the schema tells which keys are lists, through defaults, transforms and maps', () => {
-  for (const key of ['reload.patterns', 'reload.services.http.dirs', 'reload.services.any_name.ignore', 'http.middleware', 'http.uploads.forbid', 'http.static.allow', 'http.trusted_subnets', 'include']) {
+  for (const key of [
+    'reload.patterns',
+    'reload.services.http.dirs',
+    'reload.services.any_name.ignore',
+    'http.middleware',
+    'http.uploads.forbid',
+    'http.static.allow',
+    'http.trusted_subnets',
+    'include',
+  ]) {
     assert.equal(isListKey(key.split('.')), true, key);
   }
   // A command is a string split on spaces or an argv list; log outputs are a string or a list: both keep the string.
-  for (const key of ['server.command', 'http.pool.command', 'logs.output', 'reload.interval', 'http.address', 'reload.services', 'reload', 'http.nope', 'nope.patterns', 'http.address.x']) {
+  for (const key of [
+    'server.command',
+    'http.pool.command',
+    'logs.output',
+    'reload.interval',
+    'http.address',
+    'reload.services',
+    'reload',
+    'http.nope',
+    'nope.patterns',
+    'http.address.x',
+  ]) {
     assert.equal(isListKey(key.split('.')), false, key);
   }
 });
 
-test('-o splits a comma list for a list key and replaces the file\'s list', () => {
+test("-o splits a comma list for a list key and replaces the file's list", () => {
   const { config } = load(['reload.patterns=.php,.env', 'http.middleware=static, gzip']);
   assert.deepEqual(config.reload!.patterns, ['.php', '.env']);
   assert.deepEqual(config.http!.middleware, ['static', 'gzip']);
 });
 
 test('-o reaches list keys inside maps through dotted keys and creates the missing levels', () => {
-  const { config, raw, locate } = load(['reload.services.http.dirs=app,public', 'reload.services.http.recursive=false', 'reload.interval=2s']);
+  const { config, raw, locate } = load([
+    'reload.services.http.dirs=app,public',
+    'reload.services.http.recursive=false',
+    'reload.interval=2s',
+  ]);
   assert.deepEqual(config.reload!.services.http, { dirs: ['app', 'public'], recursive: false, ignore: [], patterns: [] });
   assert.equal(config.reload!.interval, 2000);
   // rpc.Config shows the list as a list (other override values stay the text given, as RoadRunner's viper.Set keeps them).
@@ -61,7 +85,11 @@ test('-o list values: one item, quotes, env expansion before the split, an empty
   assert.deepEqual(load(['reload.patterns=".php,.env"']).config.reload!.patterns, ['.php', '.env']);
   assert.deepEqual(load(['reload.patterns=${PATTERNS}'], { PATTERNS: '.php,.twig' }).config.reload!.patterns, ['.php', '.twig']);
   assert.deepEqual(load(['http.uploads.forbid=']).config.http!.uploads.forbid, []);
-  assert.deepEqual(load(['http.uploads.forbid=.PHP,.exe']).config.http!.uploads.forbid, ['.php', '.exe'], 'the schema\'s own reading still applies');
+  assert.deepEqual(
+    load(['http.uploads.forbid=.PHP,.exe']).config.http!.uploads.forbid,
+    ['.php', '.exe'],
+    "the schema's own reading still applies",
+  );
 });
 
 test('-o for a string-or-list key keeps the string (a command is split on spaces, not commas)', () => {

@@ -71,13 +71,14 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
           pair = Promise.all([firstReq, getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`)]);
         } else {
           assert.equal(await redis.command('CLIENT', 'PAUSE', '60000', 'WRITE'), 'OK');
-          let waiting: Array<Record<string, string>> = [];
+          let waiting: Array<Record<string, string>>;
           try {
             pair = Promise.all([0, 1].map(() => getJson(jar, `${inst!.url}/prod/slowIncrement?ms=400`)));
             pair.catch(() => {});
             // Safety net only: both lock writes normally arrive within milliseconds.
             const deadline = Date.now() + 30_000;
-            const blocked = async () => (await redis.clients()).filter((c) => c.db === '1' && c.flags?.includes('b') && /^set/.test(c.cmd ?? ''));
+            const blocked = async () =>
+              (await redis.clients()).filter((c) => c.db === '1' && c.flags?.includes('b') && /^set/.test(c.cmd ?? ''));
             while ((waiting = await blocked()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
           } finally {
             await redis.command('CLIENT', 'UNPAUSE');
@@ -136,8 +137,14 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
           usersByPid.get(r.body.pid)!.add(u.name);
         }
         assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} requests saw a wrong session`);
-        assert.deepEqual([...usersByPid.values()].map((s) => [...s].sort()), [['alice', 'bob']], 'one worker served both users');
-        t.diagnostic(`CI ${version}: 500 requests, 0 wrong sessions, workers: ${[...usersByPid].map(([p, s]) => `${p} served ${[...s].join('+')}`).join(', ')}`);
+        assert.deepEqual(
+          [...usersByPid.values()].map((s) => [...s].sort()),
+          [['alice', 'bob']],
+          'one worker served both users',
+        );
+        t.diagnostic(
+          `CI ${version}: 500 requests, 0 wrong sessions, workers: ${[...usersByPid].map(([p, s]) => `${p} served ${[...s].join('+')}`).join(', ')}`,
+        );
       });
 
       it('the Redis cache keeps one connection per worker across requests', async (t) => {
@@ -146,14 +153,16 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
         const cacheClients = async () => (await redis.clients()).filter((c) => c.db === '0');
         const pids = new Set<number>();
         const batch = async () => {
-          await Promise.all([0, 1, 2].map(async () => {
-            for (let i = 0; i < 15; i++) {
-              const r = await getJson(jar, `${inst!.url}/prod/cache`);
-              assert.equal(r.status, 200, r.text.slice(0, 500));
-              assert.match(r.body.handler, /RedisHandler$/);
-              pids.add(r.body.pid);
-            }
-          }));
+          await Promise.all(
+            [0, 1, 2].map(async () => {
+              for (let i = 0; i < 15; i++) {
+                const r = await getJson(jar, `${inst!.url}/prod/cache`);
+                assert.equal(r.status, 200, r.text.slice(0, 500));
+                assert.match(r.body.handler, /RedisHandler$/);
+                pids.add(r.body.pid);
+              }
+            }),
+          );
         };
         await batch();
         const first = await cacheClients();
@@ -168,7 +177,9 @@ describe('Redis sessions and cache in long-lived CodeIgniter workers', () => {
         // Sequential increments through the cache are all seen.
         const before = (await getJson(jar, `${inst!.url}/prod/cache`)).body.n as number;
         for (let i = 1; i <= 5; i++) assert.equal((await getJson(jar, `${inst!.url}/prod/cache`)).body.n, before + i);
-        t.diagnostic(`CI ${version}: 90 cache requests on ${pids.size} workers, ${second.length} Redis cache connections (ids ${second.map((c) => c.id).join(', ')}), ${sessionClients.length} session connections open between requests`);
+        t.diagnostic(
+          `CI ${version}: 90 cache requests on ${pids.size} workers, ${second.length} Redis cache connections (ids ${second.map((c) => c.id).join(', ')}), ${sessionClients.length} session connections open between requests`,
+        );
       });
     });
   }

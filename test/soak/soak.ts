@@ -192,7 +192,11 @@ logs:
   level: warn
 `,
   );
-  const server = spawn(process.execPath, [...(options.heap ? [`--max-old-space-size=${options.heap}`] : []), RR, 'serve', '-c', config, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    process.execPath,
+    [...(options.heap ? [`--max-old-space-size=${options.heap}`] : []), RR, 'serve', '-c', config, '-w', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const serverPid = server.pid!;
   let log = '';
   const keepLog = (d: Buffer) => {
@@ -226,7 +230,14 @@ logs:
     const started = Date.now();
     const form = bigForm(FORM_BYTES);
 
-    const worker = async (kind: Outcome['kind'], agent: http.Agent, method: string, pathname: string, body?: Buffer, headers?: Record<string, string>) => {
+    const worker = async (
+      kind: Outcome['kind'],
+      agent: http.Agent,
+      method: string,
+      pathname: string,
+      body?: Buffer,
+      headers?: Record<string, string>,
+    ) => {
       const start = Date.now();
       const res = await request(port, agent, method, pathname, body, headers);
       const outcome: Outcome = { kind, start, end: Date.now(), status: res.status };
@@ -310,12 +321,18 @@ logs:
 
     const rows: Array<[string, string]> = [
       ['requests sent', `${outcomes.length} (load ${load.length}, big forms ${forms.length})`],
-      ['ok', `${outcomes.length - failed.length} (load ${byStatus(load.filter((o) => !failed.includes(o)))}; big forms ${byStatus(forms.filter((o) => !failed.includes(o)))})`],
+      [
+        'ok',
+        `${outcomes.length - failed.length} (load ${byStatus(load.filter((o) => !failed.includes(o)))}; big forms ${byStatus(forms.filter((o) => !failed.includes(o)))})`,
+      ],
       [
         'failed',
         `${failed.length} (${byStatus(failed)}); in flight when a worker was killed: ${duringKill.length}; not explained by a kill: ${unexplained.length}`,
       ],
-      ['workers killed', `${kills.length}${killFailures.length ? ` (${killFailures.length} kill attempts failed: ${killFailures.join('; ')})` : ''}`],
+      [
+        'workers killed',
+        `${kills.length}${killFailures.length ? ` (${killFailures.length} kill attempts failed: ${killFailures.join('; ')})` : ''}`,
+      ],
       ['aborted uploads', String(aborted)],
       ['big forms answered', `${forms.filter((o) => o.status !== 0).length} of ${forms.length} (${byStatus(forms)})`],
       [
@@ -324,7 +341,10 @@ logs:
           `first 10 s median ${mib(median(first))}, last 10 s median ${mib(median(last))}, after 5 s idle ${idleKib === undefined ? 'n/a' : mib(idleKib)}`,
       ],
       ['RSS MiB per 10 s', timeline(rss)],
-      ['server alive', serverAlive ? `yes (GET /pid after the soak: ${finalCheck.status})` : `NO (${exit ?? `GET /pid: ${finalCheck.status}`})`],
+      [
+        'server alive',
+        serverAlive ? `yes (GET /pid after the soak: ${finalCheck.status})` : `NO (${exit ?? `GET /pid: ${finalCheck.status}`})`,
+      ],
       ['upload temp files left', `${leftovers.length}${leftovers.length ? `: ${leftovers.slice(0, 5).join(', ')}` : ''} (in ${uploads})`],
     ];
     const problems: string[] = [];
@@ -337,7 +357,8 @@ logs:
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
     if (unexplained.length > 0) {
       console.log('unexplained failures (first 10):');
-      for (const o of unexplained.slice(0, 10)) console.log(`  ${o.kind} at +${o.start - started} ms, ${o.end - o.start} ms: ${o.status || o.error}`);
+      for (const o of unexplained.slice(0, 10))
+        console.log(`  ${o.kind} at +${o.start - started} ms, ${o.end - o.start} ms: ${o.status || o.error}`);
     }
     if (!serverAlive) console.log(`server log (last lines):\n${log.split('\n').slice(-30).join('\n')}`);
     return problems.length === 0 ? 0 : 1;
@@ -354,12 +375,18 @@ logs:
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`soak: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+// `node --test dist/test/` runs every file under a test/ directory (Node 20's default patterns), this one included:
+// under the test runner it does nothing, so the suite never pays for a soak.
+if (process.env.NODE_TEST_CONTEXT) {
+  console.log('soak: run by hand (node dist/test/soak/soak.js), not by the test runner; skipped');
+} else {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`soak: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}
