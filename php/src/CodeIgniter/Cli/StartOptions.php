@@ -76,7 +76,8 @@ final class StartOptions
         }
         $ignore = [];
         foreach (scandir($rootPath) ?: [] as $entry) {
-            if ($entry === '.' || $entry === '..' || $entry === 'app' || str_contains($entry, ',') || ! is_dir(rtrim($rootPath, '/') . '/' . $entry)) {
+            $skip = in_array($entry, ['.', '..', 'app'], true) || str_contains($entry, ',');
+            if ($skip || ! is_dir(rtrim($rootPath, '/') . '/' . $entry)) {
                 continue;
             }
             $ignore[] = $entry;
