@@ -36,10 +36,11 @@ http:
 `;
 
 test('a port out of range or not a number fails with file:line:key', () => {
-  for (const [address, why] of [
+  const cases: Array<[string, string]> = [
     ['127.0.0.1:99999', 'port "99999" is not a number from 0 to 65535'],
     [':abc', 'port "abc" is not a number from 0 to 65535'],
-  ]) {
+  ];
+  for (const [address, why] of cases) {
     inDir(BASE.replace('127.0.0.1:8080', address), (file) => {
       assert.equal(errorOf(() => loadConfig({ file, env: {} })), `${file}:5: http.address: ${why} in "${address}" (expected host:port)`);
     });
