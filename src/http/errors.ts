@@ -11,10 +11,6 @@ import type { HttpOptions } from './options.js';
 import { ResponseDecodeError } from './response.js';
 import type { ResponseWriter } from './writer.js';
 
-/** How long an early answer waits for the client to stop sending before the connection is closed. */
-const LINGER_MS = 3000;
-const ignore = () => undefined;
-
 export class ErrorMapper {
   /** Set once the writer exists (the writer reports stream errors here). */
   writer!: ResponseWriter;
@@ -56,36 +52,12 @@ export class ErrorMapper {
       return;
     }
     // The rest of the body will not be read: the connection cannot carry another request.
-    if (!req.complete) lingerAfter(req, res);
-    this.writer.plain(res, status, text);
+    if (!req.complete) this.writer.early(req, res, status, text);
+    else this.writer.plain(res, status, text);
   }
 
   /** 413 with the limit that was passed, before or while the body is read. */
   tooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
-    lingerAfter(req, res);
-    this.writer.plain(res, 413, message + '\n');
+    this.writer.early(req, res, 413, message + '\n');
   }
-}
-
-/**
- * After an early answer the client may still be sending. Closing at once would make the kernel reset the
- * connection, and a reset can discard the answer before the client reads it. So once the answer is out:
- * half-close, read and discard (never buffer) what still arrives, and close when the client closes or after
- * LINGER_MS. The response keeps node's keep-alive framing so node itself does not close the socket first.
- */
-function lingerAfter(req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => {
-    const socket = req.socket;
-    if (socket.destroyed) return;
-    req.on('data', ignore);
-    req.resume();
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-    socket.once('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
-    });
-  });
 }

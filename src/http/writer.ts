@@ -14,6 +14,9 @@ import { decodeResponseHead, flattenHeaders, isSafeHeader, splitTrailers, type R
 
 const NO_BODY_STATUS = new Set([204, 304]);
 const EMPTY = Buffer.alloc(0);
+/** How long an early answer waits for the client to stop sending before the connection is closed. */
+const LINGER_MS = 3000;
+const ignore = () => undefined;
 
 /** What the head is for: the framing and trailer rules differ. */
 const enum Kind {
@@ -54,6 +57,35 @@ export class ResponseWriter {
     if (close || this.state.closing) res.shouldKeepAlive = false;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
+  }
+
+  /**
+   * An answer given before the request body was read (413, or an error while reading it). The client may still be
+   * sending: closing now would make the kernel reset the connection, and a reset can discard the answer before the
+   * client reads it. So the answer is written whole but ended only once the client has sent everything or after
+   * LINGER_MS; meanwhile what arrives is read and discarded (never buffered). Then the connection closes.
+   */
+  early(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+    res.shouldKeepAlive = false;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    // A client waiting for `100 Continue` (not sent when the body is refused) sends no body: nothing to wait for.
+    if (req.complete || awaitsContinue(req)) {
+      res.end(text);
+      return;
+    }
+    if (text === '') res.flushHeaders();
+    else res.write(text);
+    const finish = () => {
+      clearTimeout(timer);
+      req.off('end', finish);
+      if (!res.writableEnded) res.end();
+    };
+    const timer = setTimeout(finish, LINGER_MS);
+    timer.unref();
+    res.once('close', finish);
+    req.once('end', finish);
+    req.on('data', ignore);
+    req.resume();
   }
 
   /** A complete worker answer; returns a promise only when it takes more than one write (a file, gzip). */
@@ -230,6 +262,11 @@ export class ResponseWriter {
   private logRejected(names: string[]): void {
     this.log.warn({ headers: names }, 'response headers with invalid names or CR/LF/NUL in values were dropped');
   }
+}
+
+function awaitsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && expect.toLowerCase() === '100-continue' && req.readableLength === 0 && !req.readableDidRead;
 }
 
 /** Trailers as node's addTrailers takes them: repeated names as [name, value] pairs. */

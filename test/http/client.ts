@@ -63,8 +63,8 @@ export function sendAndAbort(port: number, head: http.OutgoingHttpHeaders & { pa
   });
 }
 
-/** tx and rx queue bytes of the IPv4 loopback TCP socket local:port → remote:port (from /proc/net/tcp). */
-export async function tcpQueues(localPort: number, remotePort: number): Promise<{ tx: number; rx: number } | undefined> {
+/** State (hex, 01 = established) and tx/rx queue bytes of the loopback TCP socket local:port → remote:port. */
+export async function tcpQueues(localPort: number, remotePort: number): Promise<{ tx: number; rx: number; state: string } | undefined> {
   const { readFile } = await import('node:fs/promises');
   const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
   for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
@@ -72,7 +72,7 @@ export async function tcpQueues(localPort: number, remotePort: number): Promise<
     if (f.length < 5) continue;
     if (f[1]!.endsWith(':' + hex(localPort)) && f[2]!.endsWith(':' + hex(remotePort))) {
       const [tx, rx] = f[4]!.split(':').map((h) => parseInt(h, 16));
-      return { tx: tx!, rx: rx! };
+      return { tx: tx!, rx: rx!, state: f[3]! };
     }
   }
   return undefined;
@@ -87,4 +87,14 @@ export async function waitServerRead(serverPort: number, clientPort: number): Pr
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error('the server did not read what was sent');
+}
+
+/** Waits until the server (serverPort) has closed its side of the connection from clientPort; false on giving up. */
+export async function waitServerClosed(serverPort: number, clientPort: number, tries = 3000): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    const server = await tcpQueues(serverPort, clientPort);
+    if (!server || server.state !== '01') return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
 }

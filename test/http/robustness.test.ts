@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { multipart, request, sendAndAbort, waitEmpty, waitServerRead } from './client.js';
+import { multipart, request, sendAndAbort, waitEmpty, waitServerClosed, waitServerRead } from './client.js';
 import { startServerProcess, type ServerProcess } from './process.js';
 import type { HttpOptions } from '../../src/http/options.js';
 
@@ -205,6 +205,23 @@ describe('HTTP server process: clients that do not read', () => {
       client.socket.destroy();
       assert.ok(grown < 8 * MiB + 64 * MiB, `the server grew by ${Math.round(grown / MiB)} MiB`);
       assert.equal(s.exitCode(), undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('HTTP server process: clients that do not read a complete answer', () => {
+  test('a 64 MiB answer to a client that reads nothing is dropped after http.write_timeout; the server serves on', async () => {
+    const s = await startServerProcess(() => ({ writeTimeout: 1000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    try {
+      const client = nonReadingClient(s.port, '/big?mb=64');
+      await new Promise((r) => client.socket.once('connect', r));
+      // The client cannot see the close behind the unread data: the server's side of the connection tells.
+      // (Without a write timeout it would stay established, holding its 64 MiB, for good.)
+      assert.equal(await waitServerClosed(s.port, client.socket.localPort!), true, 'the server still holds the connection');
+      client.socket.destroy();
+      assert.equal((await request(s.port, '/pid')).status, 200);
     } finally {
       await s.stop();
     }

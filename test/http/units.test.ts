@@ -345,3 +345,39 @@ describe('connection cap default', () => {
     }
   });
 });
+
+describe('middleware chain', () => {
+  test('built from http.middleware in config order: the last entry’s request hook runs first, the first entry’s transform first', async () => {
+    const { MiddlewareChain, buildMiddleware } = await import('../../src/http/middleware/index.js');
+    const { MemoryLog } = await import('../support/memory-log.js');
+    const calls: string[] = [];
+    const mw = (name: string) => ({
+      name,
+      request: () => {
+        calls.push(`request ${name}`);
+        return 'next' as const;
+      },
+      transform: (a: import('../../src/http/middleware/index.js').Answer) => {
+        calls.push(`transform ${name}`);
+        return a;
+      },
+    });
+    const chain = new MiddlewareChain([mw('a'), mw('b'), mw('c')]);
+    for (const m of chain.request) m.request!(undefined as never, undefined as never);
+    for (const m of chain.transform) m.transform!({ status: 200, headers: {}, body: Buffer.alloc(0) }, undefined as never);
+    assert.deepEqual(calls, ['request c', 'request b', 'request a', 'transform a', 'transform b', 'transform c']);
+
+    const log = new MemoryLog();
+    const built = buildMiddleware(
+      httpOptionsWithDefaults({
+        middleware: ['sendfile', 'gzip', 'nonsense', 'headers', 'proxy_ip_parser', 'http_metrics', 'static'],
+        headers: { request: {}, response: { 'X-A': '1' } },
+        trustedSubnets: ['10.0.0.0/8'],
+      }),
+      log,
+    );
+    assert.deepEqual(built.map((m) => m.name), ['sendfile', 'gzip', 'headers', 'proxy_ip_parser']);
+    assert.ok(log.lines.some((l) => l.msg === 'unknown http middleware is ignored'));
+    assert.ok(log.lines.some((l) => /static middleware is listed but http.static is not configured/.test(l.msg)));
+  });
+});
