@@ -61,7 +61,6 @@ export interface HttpOptions {
   observer?: RequestObserver;
 }
 
-export const KNOWN_MIDDLEWARE = new Set(['static', 'headers', 'gzip', 'proxy_ip_parser', 'http_metrics', 'sendfile']);
 
 /** RoadRunner's defaults (roadrunner-protocol.md §3.8); `address` has none there, tests pass port 0. */
 export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'observer'>> = Object.freeze({

@@ -118,6 +118,7 @@ class HttpServer implements HttpPlugin {
     }
     this.server.closeAllConnections();
     await closed;
+    this.server.close(); // only to stop node's connection-checking timer: the listener is already closed
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
