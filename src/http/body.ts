@@ -1,6 +1,7 @@
 /**
  * Request bodies (roadrunner-protocol.md §3.3, §3.4): raw bytes, urlencoded → form tree, multipart → form tree plus
- * upload temp files. `max_request_size` is enforced while streaming: nothing past the limit is read or kept.
+ * upload temp files. `max_request_size` is enforced while streaming: nothing past the limit is read or kept;
+ * forms are capped at `max_form_size` (Go's 10 MB) and parsed in slices between event-loop turns.
  */
 import type { IncomingMessage } from 'node:http';
 import { open, unlink } from 'node:fs/promises';
@@ -250,7 +251,6 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
   });
 }
 
-/** Reads the body by RoadRunner's rules. Temp files created are listed in `tempFiles` even on failure. */
 /**
  * A request that has no body to read: no Content-Length, no Transfer-Encoding (HTTP/1.1: no body) and no form type
  * to parse. The server answers it without waiting on readBody().
@@ -259,6 +259,7 @@ export function hasNoBody(req: IncomingMessage, contentType: string): boolean {
   return contentType === '' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
 }
 
+/** Reads the body by RoadRunner's rules. Temp files created are listed in `tempFiles` even on failure. */
 export async function readBody(req: IncomingMessage, contentType: string, options: BodyOptions, tempFiles: string[]): Promise<Body> {
   const method = req.method;
   if (method === 'HEAD' || method === 'OPTIONS') {
