@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { WorkerStartError, describeFailure, type ExitInfo } from './failure.js';
 import type { WorkerLink } from './ipc.js';
-import { OutputTail, splitLines } from './output.js';
+import { OutputTail, PARTIAL_LINE_FLUSH_MS, splitLines } from './output.js';
 import type { Relay } from './relay.js';
 import type { Log, PoolErrorKind } from './types.js';
 
@@ -65,8 +65,8 @@ export class WorkerChild {
       options.log.info({ pid: this.pid }, line);
       this.tail.add(line);
     };
-    if (this.child.stderr) splitLines(this.child.stderr, logLine);
-    if (!link.stdoutIsRelay && this.child.stdout) splitLines(this.child.stdout, logLine);
+    if (this.child.stderr) splitLines(this.child.stderr, logLine, PARTIAL_LINE_FLUSH_MS);
+    if (!link.stdoutIsRelay && this.child.stdout) splitLines(this.child.stdout, logLine, PARTIAL_LINE_FLUSH_MS);
   }
 
   get exit(): ExitInfo | null {

@@ -9,11 +9,11 @@ import type { Readable } from 'node:stream';
 const MAX_LINE = 65536;
 
 /**
- * A partial line that nothing follows for this long is logged as it is. RoadRunner logs each stderr write as it
- * comes, and loggers such as the official SDK's `Worker::getLogger()` write without a trailing newline; a line split
- * across two quick writes is still one line.
+ * Worker stderr: a partial line that nothing follows for this long is logged as it is. RoadRunner logs each stderr
+ * write as it comes, and loggers such as the official SDK's `Worker::getLogger()` write without a trailing newline;
+ * a line split across two quick writes is still one line. (on_init output waits for the newline or the end.)
  */
-export const PARTIAL_LINE_FLUSH_MS = 50;
+export const PARTIAL_LINE_FLUSH_MS = 250;
 
 export class LineSplitter {
   private partial = '';
@@ -21,7 +21,7 @@ export class LineSplitter {
 
   constructor(
     private readonly onLine: (line: string) => void,
-    private readonly flushAfterMs = PARTIAL_LINE_FLUSH_MS,
+    private readonly flushAfterMs = 0,
   ) {}
 
   push(text: string): void {
@@ -55,8 +55,8 @@ export class LineSplitter {
 }
 
 /** Feeds a readable stream into a splitter of its own (decoded as UTF-8, so a character split across reads is whole). */
-export function splitLines(stream: Readable, onLine: (line: string) => void): void {
-  const splitter = new LineSplitter(onLine);
+export function splitLines(stream: Readable, onLine: (line: string) => void, flushAfterMs = 0): void {
+  const splitter = new LineSplitter(onLine, flushAfterMs);
   stream.setEncoding('utf8');
   stream.on('data', (s: string) => splitter.push(s));
   stream.on('end', () => splitter.end());
