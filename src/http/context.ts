@@ -146,7 +146,7 @@ export function buildContext(req: IncomingMessage, extraHeaders?: Record<string,
     remoteAddr: remoteIp(req),
     protocol: `HTTP/${req.httpVersion}`,
     method: req.method ?? 'GET',
-    uri: absolute ? target : scheme + host.replace(CRLF, '') + target,
+    uri: absolute ? absoluteFormUri(target, scheme, host) : scheme + host.replace(CRLF, '') + target,
     headers,
     cookies: cookieHeaders.length > 0 ? parseCookies(cookieHeaders) : {},
     rawQuery: q < 0 ? '' : target.slice(q + 1),
@@ -155,6 +155,20 @@ export function buildContext(req: IncomingMessage, extraHeaders?: Record<string,
     attributes: {},
   };
   return { ctx, contentType };
+}
+
+/**
+ * An absolute-form target (`GET https://other.example/x HTTP/1.1`, as sent to proxies) never decides the scheme (the
+ * connection does) nor, when a Host header came with it, the host: an app behind a proxy that checked Host must not
+ * be handed another one, nor `https` over plain HTTP. RoadRunner passes such a target on as sent.
+ */
+function absoluteFormUri(target: string, scheme: string, host: string): string {
+  const authorityStart = target.indexOf('//') + 2;
+  let pathStart = authorityStart;
+  while (pathStart < target.length && target[pathStart] !== '/' && target[pathStart] !== '?') pathStart++;
+  const path = target.slice(pathStart);
+  const authority = host !== '' ? host : target.slice(authorityStart, pathStart);
+  return scheme + authority.replace(CRLF, '') + (path.startsWith('/') ? path : `/${path}`);
 }
 
 /** The JSON codec's context (RoadRunner ≤ 2023.3 and every PHP worker version). */

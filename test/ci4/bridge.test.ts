@@ -14,24 +14,6 @@ import { Jar, VERSIONS, ciApp, json, serveCi, unavailable } from './helpers.js';
 
 const REDIRECT = [302, 303, 307];
 
-/** Whether the server still builds the uri from an absolute-form target (checked in src/http/context.ts's output). */
-const absoluteFormTrusted = await (async () => {
-  try {
-    const { buildContext } = await import('../../src/http/context.js');
-    const fake = {
-      url: 'https://evil.example/x',
-      rawHeaders: ['Host', 'good.example'],
-      socket: {},
-      httpVersion: '1.1',
-      method: 'GET',
-      headers: {},
-    };
-    return /evil\.example|^https:/.test(buildContext(fake as any).ctx.uri);
-  } catch {
-    return true;
-  }
-})();
-
 /** One raw HTTP/1.0 exchange (fetch cannot send an absolute-form target); the connection is closed by the server. */
 function rawRequest(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -87,14 +69,10 @@ for (const version of VERSIONS) {
       assert.equal(body.is_cli, false);
     });
 
-    // Issue 14 finding 9. The bridge takes scheme and host from the context's uri, which the server builds from the
-    // real connection and the Host header, except for an absolute-form target, which it passes on as sent: the fix
-    // belongs in src/http/context.ts (see the report), hence `todo` until the server stops passing it on.
+    // Issue 14 finding 9: the server builds the context's uri from the real connection and the Host header, also
+    // for an absolute-form target (src/http/context.ts).
     test(
       'an absolute-form target over plain HTTP gives neither HTTPS nor its host to the app',
-      {
-        todo: absoluteFormTrusted ? 'the server passes an absolute-form target on as the uri (src/http/context.ts)' : false,
-      },
       async () => {
         const raw = await rawRequest(s.port, `GET https://evil.example/bt/server HTTP/1.0\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`);
         const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, any>;

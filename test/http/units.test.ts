@@ -57,9 +57,12 @@ describe('request context', () => {
     assert.equal(tls.uri, 'https://h/xy');
     assert.equal(tls.protocol, 'HTTP/1.0');
 
-    const absolute = buildContext(fakeRequest({ url: 'http://other.test/p?q', raw: ['Host', 'ignored'] })).ctx;
-    assert.equal(absolute.uri, 'http://other.test/p?q');
+    // An absolute-form target decides neither the scheme nor, when Host came with it, the host (issue 14 #9).
+    const absolute = buildContext(fakeRequest({ url: 'https://other.test/p?q', raw: ['Host', 'real.test'] })).ctx;
+    assert.equal(absolute.uri, 'http://real.test/p?q');
     assert.equal(absolute.rawQuery, 'q');
+    assert.equal(buildContext(fakeRequest({ url: 'http://other.test?q', raw: [] })).ctx.uri, 'http://other.test/?q');
+    assert.equal(buildContext(fakeRequest({ url: 'https://other.test', raw: [], tls: true })).ctx.uri, 'https://other.test/');
   });
 
   test('the remote address has no port, and IPv4-mapped IPv6 becomes a dotted quad', () => {
