@@ -30,6 +30,8 @@ export interface ExchangeHost {
   readonly log: Log;
   /** One frame to the worker. */
   send(frame: Buffer): void;
+  /** Stop (true) or resume (false) reading the worker's output: the client has not taken the last chunk yet. */
+  pauseOutput(paused: boolean): void;
   /** The worker answered (a response, an ERROR frame, or `{"stop":true}`): it is free again unless told otherwise. */
   exchangeEnded(stopAsked: boolean): void;
   /** The worker broke the protocol or a deadline: it is killed; a pending exchange is rejected with the whole story. */
@@ -56,6 +58,8 @@ export class Exchange {
   private abortRequested = false;
   private execTimer: NodeJS.Timeout | null = null;
   private streamTimer: NodeJS.Timeout | null = null;
+  /** A chunk's promise is pending: the worker's output is not read until the client takes the backlog. */
+  private waitingForClient = false;
 
   /** `onAbort` is the worker's own listener (no closure per request); it calls abort() on the current exchange. */
   constructor(
@@ -128,11 +132,24 @@ export class Exchange {
     if (this.execTimer !== null) this.execTimer.refresh(); // exec_ttl bounds each chunk wait
     if (this.stopping) return;
     try {
-      this.options?.onChunk?.(response);
+      const taken = this.options?.onChunk?.(response);
+      if (taken instanceof Promise && !this.waitingForClient) {
+        this.waitingForClient = true;
+        this.host.pauseOutput(true);
+        taken.then(this.clientCaughtUp, this.clientCaughtUp);
+      }
     } catch (err) {
       this.host.log.error({ pid: this.host.pid, err }, 'stream chunk handler failed');
     }
   }
+
+  /** The client took the backlog (or the write failed): read the worker's output again. */
+  private readonly clientCaughtUp = (): void => {
+    if (!this.waitingForClient) return;
+    this.waitingForClient = false;
+    this.host.pauseOutput(false);
+    if (this.execTimer !== null) this.execTimer.refresh();
+  };
 
   /** The worker failed: settle with `err` (no-op when already settled). */
   fail(err: Error): void {
@@ -144,6 +161,7 @@ export class Exchange {
 
   /** Timers off, abort listener off; the exchange can no longer fire anything by itself. */
   halt(): void {
+    this.clientCaughtUp();
     if (this.execTimer !== null) clearTimeout(this.execTimer);
     if (this.streamTimer !== null) clearTimeout(this.streamTimer);
     this.execTimer = this.streamTimer = null;
@@ -152,6 +170,11 @@ export class Exchange {
 
   /** @internal the exec_ttl timer. */
   execTtlExpired(): void {
+    if (this.waitingForClient) {
+      // Waiting for a slow client is not the worker's time (http.write_timeout bounds it).
+      this.execTimer = setTimeout(execTtlExpired, this.limits.execTtl, this);
+      return;
+    }
     this.execTimer = null;
     this.host.exchangeBroken(`worker ${this.host.pid} exceeded exec_ttl (${this.limits.execTtl} ms) and was killed`, { kind: 'ExecTTL' });
   }
@@ -167,6 +190,7 @@ export class Exchange {
   private stopStream(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.clientCaughtUp(); // the rest of the stream is drained, not delivered
     this.host.send(STREAM_STOP_FRAME);
     this.streamTimer = setTimeout(streamTimedOut, this.limits.streamTimeout, this);
   }

@@ -51,6 +51,12 @@ export class Relay {
     return this.closed;
   }
 
+  /** Backpressure from a slow client: stop (or resume) reading the worker's output; the kernel pipe then fills. */
+  setPaused(paused: boolean): void {
+    if (paused) this.input.pause();
+    else this.input.resume();
+  }
+
   /** One write per frame. Write errors arrive through onRelayError. */
   write(frame: Buffer): void {
     if (!this.output.writableEnded && !this.output.destroyed) this.output.write(frame);

@@ -31,9 +31,11 @@ export interface CancelSignal {
 export interface ExecOptions {
   /**
    * Called for every frame of a streamed response except the last (the one without STREAM),
-   * which resolves the exec promise. Not called for an ordinary single-frame response.
+   * which resolves the exec promise. Not called for an ordinary single-frame response. A returned promise means
+   * "the client has not taken this yet": no more of the worker's output is read until it settles (backpressure),
+   * and that wait does not count toward exec_ttl.
    */
-  onChunk?: (chunk: WorkerResponse) => void;
+  onChunk?: (chunk: WorkerResponse) => void | Promise<void>;
   /** Aborted when the client went away: a running stream gets a STOP frame and is drained (stream_timeout). */
   signal?: CancelSignal;
 }

@@ -223,6 +223,10 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.relay?.write(frame);
   }
 
+  pauseOutput(paused: boolean): void {
+    this.relay?.setPaused(paused);
+  }
+
   exchangeEnded(stopAsked: boolean): void {
     this.exchange = null;
     this.used = Date.now();

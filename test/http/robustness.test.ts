@@ -211,6 +211,36 @@ describe('HTTP server process: clients that do not read', () => {
   });
 });
 
+describe('HTTP server process: a client that pauses reading a stream', () => {
+  const MiB = 1024 * 1024;
+
+  test('is never cut by max_response_buffer: the worker is not read while the client lags, then the whole stream arrives', async () => {
+    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 120_000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    try {
+      const received = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: s.port, path: '/big-stream?mb=64' }, (res) => {
+          let bytes = 0;
+          res.on('data', (d: Buffer) => (bytes += d.length));
+          res.once('data', () => {
+            // The pause gives a server without backpressure the time to read far past 8 MiB from the worker and
+            // cut this client; with backpressure the worker simply waits.
+            res.pause();
+            setTimeout(() => res.resume(), 1000);
+          });
+          res.on('end', () => resolve({ bytes, complete: res.complete }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      assert.deepEqual(received, { bytes: 64 * MiB, complete: true });
+      assert.equal((await request(s.port, '/pid')).status, 200);
+      assert.equal(s.exitCode(), undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('HTTP server process: clients that do not read a complete answer', () => {
   test('a 64 MiB answer to a client that reads nothing is dropped after http.write_timeout; the server serves on', async () => {
     const s = await startServerProcess(() => ({ writeTimeout: 1000 }) as Partial<HttpOptions>, { numWorkers: 1 });

@@ -59,7 +59,7 @@ for (const kind of ['tcp', 'unix'] as const) {
 test('streamed response: chunks in order, PING answered with PONG, final frame resolves', async () => {
   await withPool('behave.php', { numWorkers: 1 }, async (pool) => {
     const chunks: WorkerResponse[] = [];
-    const res = await pool.exec(req('stream:6'), { onChunk: (c) => chunks.push(c) });
+    const res = await pool.exec(req('stream:6'), { onChunk: (c) => void chunks.push(c) });
     // The worker waits for a PONG after every 2nd chunk: reaching the end proves the PONGs arrived.
     assert.deepEqual(
       chunks.map((c) => [c.context.toString(), c.body.toString(), c.stream]),
