@@ -83,6 +83,7 @@ export function httpOptions(http: NonNullable<Config['http']>, cwd: string): Htt
     // Absent keys keep the HTTP plugin's defaults (spreading `undefined` would erase them).
     ...(http.max_form_size !== undefined ? { maxFormSize: Math.round(http.max_form_size * 1024 * 1024) } : {}),
     ...(http.max_connections !== undefined ? { maxConnections: http.max_connections } : {}),
+    ...(http.max_response_buffer !== undefined ? { maxResponseBuffer: Math.round(http.max_response_buffer * 1024 * 1024) } : {}),
     rawBody: http.raw_body,
     accessLogs: http.access_logs,
     codec: http.codec,

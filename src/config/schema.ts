@@ -119,6 +119,8 @@ const http = z.strictObject({
   write_timeout: duration('5m'),
   /** Burner: open client connections at most (0 = no cap); default: three quarters of the open-files limit. */
   max_connections: num(z.number().int().min(0)).optional(),
+  /** Burner: MB of a streamed response held for a client that reads slower than the worker writes (default 64). */
+  max_response_buffer: num(z.number().positive()).optional(),
   raw_body: bool().default(false),
   access_logs: bool().default(false),
   /** Burner extension: the codec of the request context sent to workers. */

@@ -130,19 +130,21 @@ test('a missing http.static.dir or http.uploads.dir fails at startup with file:l
 test('limits of the http and rpc plugins: sizes in MB/MiB, timeouts as durations, absent keys keep the plugin defaults', async () => {
   const { httpOptions } = await import('../../src/app.js');
   const { HTTP_DEFAULTS } = await import('../../src/http/options.js');
-  inDir(`${BASE}  max_form_size: 2\n  read_timeout: 30s\n  write_timeout: 0s\n  max_connections: 100\nrpc:\n  listen: tcp://127.0.0.1:6001\n  max_frame_size: 4\n`, (file, dir) => {
+  inDir(`${BASE}  max_form_size: 2\n  read_timeout: 30s\n  write_timeout: 0s\n  max_connections: 100\n  max_response_buffer: 16\nrpc:\n  listen: tcp://127.0.0.1:6001\n  max_frame_size: 4\n`, (file, dir) => {
     const { config } = loadConfig({ file, env: {} });
     const o = httpOptions(config.http!, dir);
     assert.equal(o.maxFormSize, 2 * 1024 * 1024);
     assert.equal(o.readTimeout, 30_000);
     assert.equal(o.writeTimeout, 0);
     assert.equal(o.maxConnections, 100);
+    assert.equal(o.maxResponseBuffer, 16 * 1024 * 1024);
     assert.equal(config.rpc!.max_frame_size, 4);
   });
   inDir(BASE, (file, dir) => {
     const o = httpOptions(loadConfig({ file, env: {} }).config.http!, dir);
     assert.equal(o.maxFormSize, HTTP_DEFAULTS.maxFormSize);
     assert.equal(o.maxConnections, HTTP_DEFAULTS.maxConnections);
+    assert.equal(o.maxResponseBuffer, HTTP_DEFAULTS.maxResponseBuffer);
     assert.equal(o.readTimeout, 5 * 60_000);
   });
 });
