@@ -91,7 +91,7 @@ async function createCi4(version: string): Promise<string> {
     ({ stdout } = await run('bash', [path.join(REPO, 'scripts/ci4-app.sh'), root, '--version', version], { cwd: REPO, maxBuffer: 16 << 20 }));
   } catch (e) {
     const err = e as { code?: number; stderr?: string };
-    throw new Error(`scripts/ci4-app.sh could not create the CodeIgniter ${version} app (exit ${err.code}): ${String(err.stderr ?? '').trim()}`);
+    throw new Error(`scripts/ci4-app.sh could not create the CodeIgniter ${version} app (exit ${err.code}): ${String(err.stderr ?? '').trim()}`, { cause: e });
   }
   const created = stdout.trim().split('\n').pop() || root;
   await cp(path.join(REPO, 'bench/apps/ci4/app'), path.join(created, 'app'), { recursive: true });

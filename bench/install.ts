@@ -92,7 +92,7 @@ export async function ensureTools(appIds: string[], log: (msg: string) => void):
     try {
       execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
     } catch (e) {
-      throw new Error(`installing ${packages.join(' ')} failed at \`${cmd.join(' ')}\`: ${(e as Error).message}; run: ${root ? '' : 'sudo '}${manual}`);
+      throw new Error(`installing ${packages.join(' ')} failed at \`${cmd.join(' ')}\`: ${(e as Error).message}; run: ${root ? '' : 'sudo '}${manual}`, { cause: e });
     }
   }
   const still = toolsFor(appIds).filter((t) => !t.present());

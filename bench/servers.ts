@@ -250,7 +250,7 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
   } catch (e) {
     const fpmErr = await readFile(path.join(dir, 'fpm-error.log'), 'utf8').catch(() => '');
     await Promise.all([stopGroup(nginx), stopGroup(fpm)]);
-    throw new Error(`${(e as Error).message}\n--- fpm-error.log:\n${fpmErr.slice(-2000)}`);
+    throw new Error(`${(e as Error).message}\n--- fpm-error.log:\n${fpmErr.slice(-2000)}`, { cause: e });
   }
   const nginxPid = pidOf(nginx);
   const fpmPid = pidOf(fpm);

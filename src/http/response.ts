@@ -45,9 +45,8 @@ export function decodeResponseHead(flags: number, context: Buffer): ResponseHead
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What node:http refuses to write (it throws): CR, LF, NUL and the other control characters, and anything past
 // one byte. Such a header is dropped instead of failing the whole response.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex
 
 /** True when node:http can write this header without throwing and without splitting the response. */
 export function isSafeHeader(name: string, value: string): boolean {

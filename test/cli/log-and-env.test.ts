@@ -79,5 +79,5 @@ test('logs.channels sets the level of one channel; mode off silences it; the oth
   assert.match(s.text(), /DEBUG http http detail/);
   assert.doesNotMatch(s.text(), /rpc failure/);
   assert.doesNotMatch(s.text(), /server info/);
-  assert.match(s.text(), /WARN  server server warning/);
+  assert.match(s.text(), /WARN {2}server server warning/);
 });

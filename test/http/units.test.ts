@@ -366,8 +366,8 @@ describe('middleware chain', () => {
       },
     });
     const chain = new MiddlewareChain([mw('a'), mw('b'), mw('c')]);
-    for (const m of chain.request) m.request!(undefined as never, undefined as never);
-    for (const m of chain.transform) m.transform!({ status: 200, headers: {}, body: Buffer.alloc(0) }, undefined as never);
+    for (const m of chain.request) void m.request!(undefined as never, undefined as never);
+    for (const m of chain.transform) void m.transform!({ status: 200, headers: {}, body: Buffer.alloc(0) }, undefined as never);
     assert.deepEqual(calls, ['request c', 'request b', 'request a', 'transform a', 'transform b', 'transform c']);
 
     const log = new MemoryLog();

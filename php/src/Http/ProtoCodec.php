@@ -41,15 +41,33 @@ final class ProtoCodec
             if ($type === self::LEN) {
                 $value = self::readBytes($data, $pos, $end);
                 switch ($field) {
-                    case 1: $r['remoteAddr'] = $value; break;
-                    case 2: $r['protocol'] = $value; break;
-                    case 3: $r['method'] = $value; break;
-                    case 4: $r['uri'] = $value; break;
-                    case 5: self::mapEntry($value, $r['headers']); break;
-                    case 6: self::mapEntry($value, $r['cookies']); break;
-                    case 7: $r['rawQuery'] = $value; break;
-                    case 9: $r['uploads'] = $value; break;
-                    case 10: self::mapEntry($value, $r['attributes']); break;
+                    case 1:
+                        $r['remoteAddr'] = $value;
+                        break;
+                    case 2:
+                        $r['protocol'] = $value;
+                        break;
+                    case 3:
+                        $r['method'] = $value;
+                        break;
+                    case 4:
+                        $r['uri'] = $value;
+                        break;
+                    case 5:
+                        self::mapEntry($value, $r['headers']);
+                        break;
+                    case 6:
+                        self::mapEntry($value, $r['cookies']);
+                        break;
+                    case 7:
+                        $r['rawQuery'] = $value;
+                        break;
+                    case 9:
+                        $r['uploads'] = $value;
+                        break;
+                    case 10:
+                        self::mapEntry($value, $r['attributes']);
+                        break;
                 }
                 continue;
             }

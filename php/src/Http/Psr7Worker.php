@@ -214,7 +214,7 @@ final class Psr7Worker
         if ($error === \UPLOAD_ERR_OK && $tmp !== '') {
             try {
                 $stream = $this->streamFactory->createStreamFromFile($tmp, 'rb');
-            } catch (\RuntimeException|\InvalidArgumentException) {
+            } catch (\RuntimeException | \InvalidArgumentException) {
                 $error = \UPLOAD_ERR_CANT_WRITE;
             }
         }
