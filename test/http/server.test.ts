@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readlink, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readlink, writeFile, mkdir, symlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -567,6 +567,17 @@ describe('HTTP plugin: static middleware', () => {
     assert.equal((await request(s.port, `/sendfile?path=${encodeURIComponent(s.dir + '/nope.bin')}`)).status, 404);
     assert.equal((await request(s.port, `/sendfile?path=${encodeURIComponent(s.dir)}`)).status, 404);
     assert.deepEqual(await waitClosed(s.dir), []);
+  });
+
+  test('a symlink that leads outside the root is 403; one that stays inside is served (issue 14 #10)', async () => {
+    await symlink(path.join(s.dir, 'secret.txt'), path.join(s.dir, 'public', 'leak.txt'));
+    await symlink(path.join(s.dir, 'public', 'css'), path.join(s.dir, 'public', 'styles'));
+    const leak = await request(s.port, '/leak.txt');
+    assert.equal(leak.status, 403);
+    assert.doesNotMatch(leak.body.toString(), /outside the root/);
+    const inside = await request(s.port, '/styles/site.css');
+    assert.equal(inside.status, 200);
+    assert.equal(inside.body.toString(), 'body{color:red}');
   });
 
   test('traversal attempts, plain or encoded, are 403 and never leave the root', async () => {

@@ -1,10 +1,10 @@
 /**
  * The `static` middleware: files under `static.dir` are served with `send` (Range, conditional GET, ETag); a path
- * with `..` gets 403; forbidden or not-allowed extensions, paths without an extension and missing files fall
- * through to PHP, as in RoadRunner.
+ * with `..` gets 403, and so does a symlink that leads outside `dir` (RoadRunner would follow it); forbidden or
+ * not-allowed extensions, paths without an extension and missing files fall through to PHP, as in RoadRunner.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import send from 'send';
@@ -15,6 +15,8 @@ export type StaticResult = 'served' | 'forbidden' | 'next';
 
 export class StaticFiles {
   private readonly root: string;
+  /** `dir` with its own symlinks resolved, once: files are served by their real path under it. */
+  private realRoot: string | undefined;
 
   constructor(private readonly options: StaticOptions) {
     this.root = path.resolve(options.dir);
@@ -38,13 +40,17 @@ export class StaticFiles {
     if (this.options.allow.length > 0 && !this.options.allow.includes(ext)) return { result: 'next' };
     const full = path.join(this.root, decoded);
     if (full !== this.root && !full.startsWith(this.root + path.sep)) return { result: 'forbidden' };
+    let real: string;
     try {
       const s = await stat(full);
       if (!s.isFile()) return { result: 'next' };
+      real = await realpath(full);
+      this.realRoot ??= await realpath(this.root);
     } catch {
       return { result: 'next' };
     }
-    return { result: 'file', relative: decoded };
+    if (!real.startsWith(this.realRoot + path.sep)) return { result: 'forbidden' };
+    return { result: 'file', relative: real.slice(this.realRoot.length) };
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<StaticResult> {
@@ -57,7 +63,7 @@ export class StaticFiles {
     const relative = found.relative;
     return new Promise<StaticResult>((resolve) => {
       const stream = send(req, relative, {
-        root: this.root,
+        root: this.realRoot ?? this.root,
         index: false,
         dotfiles: 'ignore',
         etag: this.options.calculateEtag,
