@@ -88,10 +88,16 @@ async function createCi4(version: string): Promise<string> {
   const root = path.join(REPO, 'tmp/bench', `ci4-${version}`);
   let stdout: string;
   try {
-    ({ stdout } = await run('bash', [path.join(REPO, 'scripts/ci4-app.sh'), root, '--version', version], { cwd: REPO, maxBuffer: 16 << 20 }));
+    ({ stdout } = await run('bash', [path.join(REPO, 'scripts/ci4-app.sh'), root, '--version', version], {
+      cwd: REPO,
+      maxBuffer: 16 << 20,
+    }));
   } catch (e) {
     const err = e as { code?: number; stderr?: string };
-    throw new Error(`scripts/ci4-app.sh could not create the CodeIgniter ${version} app (exit ${err.code}): ${String(err.stderr ?? '').trim()}`, { cause: e });
+    throw new Error(
+      `scripts/ci4-app.sh could not create the CodeIgniter ${version} app (exit ${err.code}): ${String(err.stderr ?? '').trim()}`,
+      { cause: e },
+    );
   }
   const created = stdout.trim().split('\n').pop() || root;
   await cp(path.join(REPO, 'bench/apps/ci4/app'), path.join(created, 'app'), { recursive: true });
@@ -99,7 +105,12 @@ async function createCi4(version: string): Promise<string> {
   await addRoute(routes, 'BenchJson::index', "$routes->get('bench/json', 'BenchJson::index');", 'the JSON endpoint reading SQLite');
   if (compareVersions(version, '4.7.0') >= 0) {
     await cp(path.join(REPO, 'bench/apps/ci4-page/app'), path.join(created, 'app'), { recursive: true });
-    await addRoute(routes, 'BenchPage::index', "$routes->get('bench/page', 'BenchPage::index');", 'the realistic page (Redis session, MariaDB, 10 KB view)');
+    await addRoute(
+      routes,
+      'BenchPage::index',
+      "$routes->get('bench/page', 'BenchPage::index');",
+      'the realistic page (Redis session, MariaDB, 10 KB view)',
+    );
   }
   await run('php', [path.join(REPO, 'bench/apps/ci4/setup-db.php'), created]);
   return created;
@@ -156,14 +167,22 @@ export interface Ceiling {
  * CI4 booted once in one PHP process, the request served in a loop (bench/ceiling.php). `cookie` ("name=value") is
  * sent with every request (the realistic page's session); `env` reaches the app (the services' ports).
  */
-export async function measureCeiling(app: App, seconds: number, opts: { cookie?: string; env?: Record<string, string> } = {}): Promise<Ceiling> {
+export async function measureCeiling(
+  app: App,
+  seconds: number,
+  opts: { cookie?: string; env?: Record<string, string> } = {},
+): Promise<Ceiling> {
   if (!app.ci4Root) throw new Error(`no in-process ceiling for ${app.id}`);
   const [cmd, ...args] = PHP_CLI;
-  const { stdout } = await run(cmd!, [...args, path.join(REPO, 'bench/ceiling.php'), app.ci4Root, app.path, String(seconds), '200', opts.cookie ?? ''], {
-    maxBuffer: 16 << 20,
-    timeout: (seconds + 60) * 1000,
-    env: { ...process.env, ...opts.env },
-  });
+  const { stdout } = await run(
+    cmd!,
+    [...args, path.join(REPO, 'bench/ceiling.php'), app.ci4Root, app.path, String(seconds), '200', opts.cookie ?? ''],
+    {
+      maxBuffer: 16 << 20,
+      timeout: (seconds + 60) * 1000,
+      env: { ...process.env, ...opts.env },
+    },
+  );
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as Ceiling;
   if (result.status !== 200) throw new Error(`ceiling for ${app.id}: status ${result.status}`);
   return result;

@@ -105,7 +105,16 @@ export async function measureKeepAlive(server: Server, count: number, holdSecond
   const client = path.join(path.dirname(new URL(import.meta.url).pathname), 'keepalive-client.js');
   const child = spawn(
     'bash',
-    ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bench', process.execPath, client, port, String(count), String(holdSeconds)],
+    [
+      '-c',
+      'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"',
+      'bench',
+      process.execPath,
+      client,
+      port,
+      String(count),
+      String(holdSeconds),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -118,7 +127,10 @@ export async function measureKeepAlive(server: Server, count: number, holdSecond
     if (line.startsWith('READY ')) {
       // While every connection sits idle: the server's memory, and whether it still answers a new client.
       rssWithConnectionsKb = await rssKb(pid!);
-      probeStatus = await get(server.baseUrl + '/', 10_000).then((r) => r.status, () => 0);
+      probeStatus = await get(server.baseUrl + '/', 10_000).then(
+        (r) => r.status,
+        () => 0,
+      );
     } else if (line.startsWith('DONE ')) {
       done = JSON.parse(line.slice(5)) as Record<string, unknown>;
     }

@@ -71,7 +71,12 @@ export function toolsFor(appIds: string[]): Tool[] {
 export function aptCommands(packages: string[], root: boolean): string[][] {
   const sudo = root ? [] : ['sudo', '-n'];
   return [
-    [...sudo, 'sh', '-c', '[ -e /usr/sbin/policy-rc.d ] || { printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; }'],
+    [
+      ...sudo,
+      'sh',
+      '-c',
+      '[ -e /usr/sbin/policy-rc.d ] || { printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; }',
+    ],
     [...sudo, 'apt-get', 'update', '-qq'],
     [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages],
   ];
@@ -85,14 +90,18 @@ export async function ensureTools(appIds: string[], log: (msg: string) => void):
   const what = missing.map((t) => t.what).join(', ');
   const root = process.getuid?.() === 0;
   const manual = `apt-get install ${packages.join(' ')}`;
-  if (!existsSync('/usr/bin/apt-get')) throw new Error(`missing for the benchmark: ${what}; no apt-get here: install ${packages.join(', ')} by hand`);
+  if (!existsSync('/usr/bin/apt-get'))
+    throw new Error(`missing for the benchmark: ${what}; no apt-get here: install ${packages.join(', ')} by hand`);
   if (!root && !succeeds('sudo', ['-n', 'true'])) throw new Error(`missing for the benchmark: ${what}; run: sudo ${manual}`);
   log(`installing the benchmark's tools (${what} missing): ${manual}`);
   for (const cmd of aptCommands(packages, root)) {
     try {
       execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
     } catch (e) {
-      throw new Error(`installing ${packages.join(' ')} failed at \`${cmd.join(' ')}\`: ${(e as Error).message}; run: ${root ? '' : 'sudo '}${manual}`, { cause: e });
+      throw new Error(
+        `installing ${packages.join(' ')} failed at \`${cmd.join(' ')}\`: ${(e as Error).message}; run: ${root ? '' : 'sudo '}${manual}`,
+        { cause: e },
+      );
     }
   }
   const still = toolsFor(appIds).filter((t) => !t.present());

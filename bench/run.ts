@@ -40,7 +40,16 @@ interface RoundExtras {
   groups?: Record<string, () => Promise<number[]>>;
 }
 
-function options(): Settings & { render?: string; apps: string[]; extras: boolean; floor: boolean; uploadMb: number; idleConnections: number; holdSeconds: number; out: string } {
+function options(): Settings & {
+  render?: string;
+  apps: string[];
+  extras: boolean;
+  floor: boolean;
+  uploadMb: number;
+  idleConnections: number;
+  holdSeconds: number;
+  out: string;
+} {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
@@ -86,14 +95,21 @@ function options(): Settings & { render?: string; apps: string[]; extras: boolea
     warmupSeconds: num(values.warmup, quick ? 1 : 3, 'warmup'),
     warmupRequests: values['warmup-requests'] === '0' ? 0 : num(values['warmup-requests'], quick ? 0 : 10_000, 'warmup-requests'),
     quick,
-    apps: (values.apps ?? APP_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean),
+    apps: (values.apps ?? APP_IDS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     extras: !values['no-extras'],
     floor: !values['no-floor'],
     uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
     // Burner closes keep-alive connections idle for 60 s (src/http/server.ts); opening 10 000 takes 2-4 s here.
     holdSeconds: num(values['hold-seconds'], 5, 'hold-seconds'),
-    out: values.out ?? (values.render ? values.render.replace(/\.json$/, '') + '.md' : path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md')),
+    out:
+      values.out ??
+      (values.render
+        ? values.render.replace(/\.json$/, '') + '.md'
+        : path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md')),
     render: values.render,
   };
 }
@@ -159,12 +175,19 @@ async function round(server: Server, side: Side, app: App, s: Settings, extras: 
   const group0 = await groupCpu();
   const sampleServer = rssPeak(serverPids);
   const sampleWorkers = rssPeak(workerPids);
-  const wrk = await runWrk(server.baseUrl + app.path, { seconds: s.seconds, connections: s.connections, threads: s.threads, script: extras.script });
+  const wrk = await runWrk(server.baseUrl + app.path, {
+    seconds: s.seconds,
+    connections: s.connections,
+    threads: s.threads,
+    script: extras.script,
+  });
   const cpu1 = [await totalCpuUs(serverPids), await totalCpuUs(workerPids), await machineBusyUs()];
   const group1 = await groupCpu();
   const [serverRssPeakKb, workerRssPeakKb] = [await sampleServer.stop(), await sampleWorkers.stop()];
-  log(`  ${app.id} ${server.label}: ${wrk.reqPerSec.toFixed(0)} req/s, p50 ${wrk.p50Ms.toFixed(2)} ms, p99 ${wrk.p99Ms.toFixed(2)} ms` +
-    (wrk.socketErrors + wrk.non2xx ? `, ${wrk.socketErrors} socket errors, ${wrk.non2xx} non-2xx` : ''));
+  log(
+    `  ${app.id} ${server.label}: ${wrk.reqPerSec.toFixed(0)} req/s, p50 ${wrk.p50Ms.toFixed(2)} ms, p99 ${wrk.p99Ms.toFixed(2)} ms` +
+      (wrk.socketErrors + wrk.non2xx ? `, ${wrk.socketErrors} socket errors, ${wrk.non2xx} non-2xx` : ''),
+  );
   const serverCpuUs = cpu1[0]! - cpu0[0]!;
   const workerCpuUs = cpu1[1]! - cpu0[1]!;
   const groupsCpuUs = Object.fromEntries(groups.map(([name], i) => [name, group1[i]! - group0[i]!]));
@@ -173,7 +196,14 @@ async function round(server: Server, side: Side, app: App, s: Settings, extras: 
   const otherCpuUs = Math.max(0, cpu1[2]! - cpu0[2]! - serverCpuUs - workerCpuUs - groupsTotal - wrk.cpuUs);
   const { raw: _raw, cpuUs: wrkCpuUs, ...wrkResult } = wrk;
   return {
-    side, wrk: wrkResult, serverCpuUs, workerCpuUs, wrkCpuUs, otherCpuUs, serverRssPeakKb, workerRssPeakKb,
+    side,
+    wrk: wrkResult,
+    serverCpuUs,
+    workerCpuUs,
+    wrkCpuUs,
+    otherCpuUs,
+    serverRssPeakKb,
+    workerRssPeakKb,
     ...(groups.length ? { groupsCpuUs } : {}),
   };
 }
@@ -181,7 +211,9 @@ async function round(server: Server, side: Side, app: App, s: Settings, extras: 
 async function checkAnswer(server: Server, app: App): Promise<void> {
   const res = await get(server.baseUrl + app.path);
   if (res.status !== 200 || !res.body.includes(app.expect)) {
-    throw new Error(`${server.label} answered ${app.id} wrongly: HTTP ${res.status}, body starts ${JSON.stringify(res.body.slice(0, 300))}`);
+    throw new Error(
+      `${server.label} answered ${app.id} wrongly: HTTP ${res.status}, body starts ${JSON.stringify(res.body.slice(0, 300))}`,
+    );
   }
 }
 
@@ -254,7 +286,16 @@ async function benchApp(app: App, s: Settings, tmp: string, services?: PageServi
         extras.groups = { mariadb: services.mariadbPids, redis: services.redisPids };
       }
       const rounds = await warmUpAndAlternate([burner, 'burner'], [fpm, 'fpm'], app, s, extras);
-      return { id: app.id, title: app.title, path: app.path, rounds, idle, ...(app.ciVersion ? { ciVersion: app.ciVersion } : {}), ...(sessions ? { sessions } : {}), cookie };
+      return {
+        id: app.id,
+        title: app.title,
+        path: app.path,
+        rounds,
+        idle,
+        ...(app.ciVersion ? { ciVersion: app.ciVersion } : {}),
+        ...(sessions ? { sessions } : {}),
+        cookie,
+      };
     } finally {
       await fpm.stop();
     }
@@ -301,11 +342,16 @@ function floorSleepFor(target: number, workers: number, measured?: { sleepUs: nu
 async function benchRateFloor(app: App, s: Settings, tmp: string, target: number): Promise<{ rounds: Round[]; sleepUs: number }> {
   const dir = path.join(tmp, app.id, 'floor-rate');
   await mkdir(dir, { recursive: true });
-  const start = (sleepUs: number): Promise<Server> => startFloor({ dir, workers: s.workers, php: true, env: { FLOOR_SLEEP_US: String(sleepUs) } });
+  const start = (sleepUs: number): Promise<Server> =>
+    startFloor({ dir, workers: s.workers, php: true, env: { FLOOR_SLEEP_US: String(sleepUs) } });
   let sleepUs = floorSleepFor(target, s.workers);
   let floor = await start(sleepUs);
   try {
-    const probe = await runWrk(floor.baseUrl + app.path, { seconds: Math.min(2, s.seconds), connections: s.connections, threads: s.threads });
+    const probe = await runWrk(floor.baseUrl + app.path, {
+      seconds: Math.min(2, s.seconds),
+      connections: s.connections,
+      threads: s.threads,
+    });
     const next = floorSleepFor(target, s.workers, { sleepUs, reqPerSec: probe.reqPerSec });
     // A probe on a busy machine can be far off: only a correction within ±30 % of the first guess is taken.
     if (Math.abs(next - sleepUs) > sleepUs * 0.05 && Math.abs(next - sleepUs) <= sleepUs * 0.3) {
@@ -340,8 +386,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${sig}: stopping the servers`);
-    void Promise.all([stopAll(), services?.stop()])
-      .finally(() => rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)));
+    void Promise.all([stopAll(), services?.stop()]).finally(() =>
+      rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)),
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

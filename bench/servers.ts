@@ -60,7 +60,13 @@ async function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 
 function start(command: string, args: string[], opts: { cwd?: string; logFile: string; env?: NodeJS.ProcessEnv }): ChildProcess {
   // A bash wrapper raises the open-files limit (the keep-alive test holds 10 000 connections) before exec.
-  const wrapped = ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@" >>"$LOGFILE" 2>&1', 'bench', command, ...args];
+  const wrapped = [
+    '-c',
+    'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@" >>"$LOGFILE" 2>&1',
+    'bench',
+    command,
+    ...args,
+  ];
   const child = spawn('bash', wrapped, {
     cwd: opts.cwd,
     detached: true,
@@ -83,7 +89,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function get(url: string, timeoutMs = 5000, headers: Record<string, string> = {}): Promise<{ status: number; body: string; setCookie?: string[] }> {
+export function get(
+  url: string,
+  timeoutMs = 5000,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; setCookie?: string[] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
       let body = '';
@@ -155,7 +165,10 @@ export async function startBurner(opts: BurnerOptions): Promise<Server> {
   const configFile = path.join(opts.dir, '.rr.yaml');
   await writeFile(configFile, config);
   const logFile = path.join(opts.dir, 'burner.log');
-  const child = start(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'bin/rr.js'), 'serve', '-c', configFile], { logFile, cwd: opts.dir });
+  const child = start(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'bin/rr.js'), 'serve', '-c', configFile], {
+    logFile,
+    cwd: opts.dir,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(baseUrl + opts.readyPath, child, logFile, 'Burner');
   const pid = pidOf(child);
@@ -241,9 +254,15 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
   await writeFile(path.join(dir, 'nginx.conf'), nginxConf);
 
   const fpmLog = path.join(dir, 'fpm.out');
-  const fpm = start('php-fpm8.2', ['--nodaemonize', ...(isRoot ? ['-R'] : []), '-y', path.join(dir, 'php-fpm.conf'), '-p', dir, '-d', 'opcache.enable=1'], { logFile: fpmLog });
+  const fpm = start(
+    'php-fpm8.2',
+    ['--nodaemonize', ...(isRoot ? ['-R'] : []), '-y', path.join(dir, 'php-fpm.conf'), '-p', dir, '-d', 'opcache.enable=1'],
+    { logFile: fpmLog },
+  );
   const nginxLog = path.join(dir, 'nginx.out');
-  const nginx = start('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')], { logFile: nginxLog });
+  const nginx = start('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')], {
+    logFile: nginxLog,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitReady(baseUrl + opts.readyPath, nginx, nginxLog, 'nginx + php-fpm');

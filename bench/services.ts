@@ -30,7 +30,9 @@ export function seedSql(): string {
       id++;
       const name = `${CATEGORIES[c - 1]!.replace(/s$/, '')} item ${i}, professional grade (${10 + (id % 90)} pieces)`;
       // A few out of stock (filtered out by the page's query), prices spread so ORDER BY price has work to do.
-      products.push(`(${id}, ${c}, ${q(`BSC-${String(c).padStart(2, '0')}-${String(i).padStart(4, '0')}`)}, ${q(name)}, ${((id * 7919) % 50_000) / 100 + 1}, ${id % 11 === 0 ? 0 : (id * 37) % 120})`);
+      products.push(
+        `(${id}, ${c}, ${q(`BSC-${String(c).padStart(2, '0')}-${String(i).padStart(4, '0')}`)}, ${q(name)}, ${((id * 7919) % 50_000) / 100 + 1}, ${id % 11 === 0 ? 0 : (id * 37) % 120})`,
+      );
     }
   }
   return [
@@ -99,7 +101,9 @@ export async function openSessions(baseUrl: string, path: string, count: number,
     const res = await get(server + path, 5000, { Cookie: cookies[0]! });
     expected++;
     if (res.status !== 200 || visitsOf(res.body) !== expected) {
-      throw new Error(`${server}${path} with a session cookie: HTTP ${res.status}, visit ${res.status === 200 ? visitsOf(res.body) : '?'} (expected ${expected})`);
+      throw new Error(
+        `${server}${path} with a session cookie: HTTP ${res.status}, visit ${res.status === 200 ? visitsOf(res.body) : '?'} (expected ${expected})`,
+      );
     }
   }
   return cookies;

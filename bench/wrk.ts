@@ -63,8 +63,17 @@ export function parseTimes(text: string): number {
 
 /** Runs wrk; cpuUs is wrk's own CPU time (it shares the cores with the servers). */
 export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult & { raw: string; cpuUs: number }> {
-  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency',
-    ...(opts.script ? ['-s', opts.script] : []), url];
+  const args = [
+    '-t',
+    String(opts.threads),
+    '-c',
+    String(opts.connections),
+    '-d',
+    `${opts.seconds}s`,
+    '--latency',
+    ...(opts.script ? ['-s', opts.script] : []),
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', 'wrk "$@"; status=$?; times >&2; exit $status', 'wrk', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +84,8 @@ export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult & { raw
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => reject(new Error(`wrk could not start: ${e.message}`)));
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`wrk exited with ${code}${code === 127 ? ' (is wrk installed? apt-get install wrk)' : ''}: ${err || out}`));
+      if (code !== 0)
+        return reject(new Error(`wrk exited with ${code}${code === 127 ? ' (is wrk installed? apt-get install wrk)' : ''}: ${err || out}`));
       try {
         resolve({ ...parseWrk(out), raw: out, cpuUs: parseTimes(err) });
       } catch (e) {

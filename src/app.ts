@@ -145,7 +145,11 @@ function listenerPlugin(name: string, listen: () => Promise<unknown>, close: (gr
  */
 function statusPlugin(status: StatusServer & { drain?: () => Promise<void> }, drainDelay: number, markDraining: () => void): Plugin {
   return {
-    ...listenerPlugin('status', () => status.listen(), () => status.close()),
+    ...listenerPlugin(
+      'status',
+      () => status.listen(),
+      () => status.close(),
+    ),
     async drain() {
       markDraining();
       if (typeof status.drain === 'function') await status.drain();
@@ -181,7 +185,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
       poolPlugin('http', poolOptions(config, httpConfig.pool, 'http', cwd), log.child({ logger: 'server' }), (p) => {
         pool = p;
         pools.set('http', p);
-        checkers.set('http', poolChecker(p, () => draining));
+        checkers.set(
+          'http',
+          poolChecker(p, () => draining),
+        );
       }),
     );
     let http: ReturnType<typeof createHttpServer> | undefined;
@@ -201,12 +208,26 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   }
   if (config.rpc) {
     const listen = config.rpc.listen;
-    const rpc = new RpcServer(rpcMethods({ pools, checkers, rawConfig: loaded.raw, metrics: metrics?.app }), log.child({ logger: 'rpc' }), rpcServerOptions(config.rpc));
-    plugins.push(listenerPlugin('rpc', () => rpc.listen(listen), () => rpc.close()));
+    const rpc = new RpcServer(
+      rpcMethods({ pools, checkers, rawConfig: loaded.raw, metrics: metrics?.app }),
+      log.child({ logger: 'rpc' }),
+      rpcServerOptions(config.rpc),
+    );
+    plugins.push(
+      listenerPlugin(
+        'rpc',
+        () => rpc.listen(listen),
+        () => rpc.close(),
+      ),
+    );
   }
   if (config.status) {
     // drainDelay is for a StatusServer that drains by itself; passed as a variable so older option types still accept it.
-    const statusOptions = { address: config.status.address, unavailableStatusCode: config.status.unavailable_status_code, drainDelay: config.status.drain_delay };
+    const statusOptions = {
+      address: config.status.address,
+      unavailableStatusCode: config.status.unavailable_status_code,
+      drainDelay: config.status.drain_delay,
+    };
     plugins.push(statusPlugin(new StatusServer(statusOptions, checkers), config.status.drain_delay, () => (draining = true)));
   }
   if (metrics) {
@@ -226,7 +247,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
     const reload = config.reload;
     const services = new Map<string, WatchService>();
     for (const [name, svc] of Object.entries(reload.services)) {
-      services.set(name, { dirs: svc.dirs.map((d) => path.resolve(cwd, d)), recursive: svc.recursive, ignore: svc.ignore.map((d) => path.resolve(cwd, d)), patterns: [...reload.patterns, ...svc.patterns] });
+      services.set(name, {
+        dirs: svc.dirs.map((d) => path.resolve(cwd, d)),
+        recursive: svc.recursive,
+        ignore: svc.ignore.map((d) => path.resolve(cwd, d)),
+        patterns: [...reload.patterns, ...svc.patterns],
+      });
     }
     const reloader = new Reloader({
       interval: reload.interval,

@@ -41,4 +41,3 @@ export function selfTimes(p: Profile, window?: { from: number; to: number }): Ma
   }
   return self;
 }
-

@@ -46,7 +46,13 @@ const { values } = parseArgs({
   },
 });
 
-async function straceRound(pid: number, url: string, seconds: number, connections: number, dir: string): Promise<{ requests: number; calls: Record<string, number> }> {
+async function straceRound(
+  pid: number,
+  url: string,
+  seconds: number,
+  connections: number,
+  dir: string,
+): Promise<{ requests: number; calls: Record<string, number> }> {
   const out = path.join(dir, `strace-${pid}-${Date.now()}.txt`);
   const tracer = spawn('strace', ['-c', '-f', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500)); // attached
@@ -73,23 +79,24 @@ async function main(): Promise<void> {
     for (const sleep of sleeps) {
       const dir = path.join(tmp, `sleep-${sleep}`);
       await mkdir(dir, { recursive: true });
-      const burner: Server = values.server === 'burner'
-        ? await startBurner({
-          dir,
-          workers,
-          // --sched-batch: workers under SCHED_BATCH (`chrt -b 0`), so a worker woken by a frame does not preempt Node.
-          command: [...(values['sched-batch'] ? ['chrt', '-b', '0'] : []), ...PHP_CLI, path.join(REPO, 'bench/profile/worker.php')],
-          env: { PROFILE_SLEEP_US: String(sleep), PROFILE_BODY_BYTES: values.bytes!, PROFILE_HEADERS: values.headers! },
-          readyPath: '/',
-          nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${profName(sleep)}.cpuprofile`] : [],
-        })
-        : await startFloor({
-          dir,
-          workers,
-          php: true,
-          args: values.server === 'floor-pause' ? ['--pause-when-queued'] : [],
-          env: { FLOOR_SLEEP_US: String(sleep) },
-        });
+      const burner: Server =
+        values.server === 'burner'
+          ? await startBurner({
+              dir,
+              workers,
+              // --sched-batch: workers under SCHED_BATCH (`chrt -b 0`), so a worker woken by a frame does not preempt Node.
+              command: [...(values['sched-batch'] ? ['chrt', '-b', '0'] : []), ...PHP_CLI, path.join(REPO, 'bench/profile/worker.php')],
+              env: { PROFILE_SLEEP_US: String(sleep), PROFILE_BODY_BYTES: values.bytes!, PROFILE_HEADERS: values.headers! },
+              readyPath: '/',
+              nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${profName(sleep)}.cpuprofile`] : [],
+            })
+          : await startFloor({
+              dir,
+              workers,
+              php: true,
+              args: values.server === 'floor-pause' ? ['--pause-when-queued'] : [],
+              env: { FLOOR_SLEEP_US: String(sleep) },
+            });
       try {
         const [pid] = await burner.serverPids();
         await runWrk(burner.baseUrl + '/', { seconds: Number(values.warmup), connections, threads: 1 });
@@ -99,7 +106,21 @@ async function main(): Promise<void> {
         // CLOCK_MONOTONIC in µs, the clock of the profile's startTime: summarize.js keeps the samples of this window.
         const from = Number(process.hrtime.bigint() / 1000n);
         const perf = values.perf
-          ? spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '-p', String(pid), '-o', path.join(path.resolve(values.perf), `${profName(sleep)}.perf.data`)], { stdio: 'ignore' })
+          ? spawn(
+              'perf',
+              [
+                'record',
+                '-q',
+                '-e',
+                'cpu-clock',
+                '-g',
+                '-p',
+                String(pid),
+                '-o',
+                path.join(path.resolve(values.perf), `${profName(sleep)}.perf.data`),
+              ],
+              { stdio: 'ignore' },
+            )
           : undefined;
         const wrk = await runWrk(burner.baseUrl + '/', { seconds, connections, threads: 1 });
         const to = Number(process.hrtime.bigint() / 1000n);
@@ -110,13 +131,18 @@ async function main(): Promise<void> {
         }
         const nodeUs = ((await totalCpuUs([pid!])) - cpu0) / wrk.requests;
         const phpUs = ((await totalCpuUs(workerPids)) - php0) / wrk.requests;
-        if (profDir) await writeFile(path.join(profDir, `${profName(sleep)}.window.json`), JSON.stringify({ from, to, requests: wrk.requests }) + '\n');
+        if (profDir)
+          await writeFile(
+            path.join(profDir, `${profName(sleep)}.window.json`),
+            JSON.stringify({ from, to, requests: wrk.requests }) + '\n',
+          );
         let calls = '';
         if (values.strace) {
           const s = await straceRound(pid!, burner.baseUrl + '/', seconds, connections, tmp);
           const per = (n: number | undefined): string => ((n ?? 0) / s.requests).toFixed(2);
           const c = s.calls;
-          calls = ` | ${per(c.epoll_wait ?? c.epoll_pwait)} | ${per(c.read)} | ${per(c.write)} | ${per(c.writev)} | ` +
+          calls =
+            ` | ${per(c.epoll_wait ?? c.epoll_pwait)} | ${per(c.read)} | ${per(c.write)} | ${per(c.writev)} | ` +
             `${per(Object.values(c).reduce((a, b) => a + b, 0))}`;
         }
         rows.push(`| ${sleep} | ${values.bytes} | ${wrk.reqPerSec.toFixed(0)} | ${nodeUs.toFixed(1)} | ${phpUs.toFixed(1)}${calls} |`);
@@ -131,7 +157,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `| worker sleep µs | body bytes | req/s | Node CPU µs/req | PHP CPU µs/req${values.strace ? ' | epoll_wait/req | read/req | write/req | writev/req | syscalls/req' : ''} |\n` +
-      `|---:|---:|---:|---:|---:${values.strace ? '|---:|---:|---:|---:|---:' : ''}|\n` + rows.join('\n') + '\n',
+      `|---:|---:|---:|---:|---:${values.strace ? '|---:|---:|---:|---:|---:' : ''}|\n` +
+      rows.join('\n') +
+      '\n',
   );
 }
 

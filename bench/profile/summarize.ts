@@ -12,10 +12,16 @@ import { parseArgs } from 'node:util';
 import { selfTimes, type Profile } from './parse.js';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string' }, top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { requests: { type: 'string' }, top: { type: 'string', default: '25' } },
+  });
   for (const file of positionals) {
     const p = JSON.parse(await readFile(file, 'utf8')) as Profile;
-    const win = await readFile(file.replace(/\.cpuprofile$/, '.window.json'), 'utf8').then((t) => JSON.parse(t) as { from: number; to: number; requests: number }, () => undefined);
+    const win = await readFile(file.replace(/\.cpuprofile$/, '.window.json'), 'utf8').then(
+      (t) => JSON.parse(t) as { from: number; to: number; requests: number },
+      () => undefined,
+    );
     const self = selfTimes(p, win);
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     const idle = self.get('(idle)') ?? 0;
@@ -23,7 +29,10 @@ async function main(): Promise<void> {
     const req = values.requests ? Number(values.requests) : (win?.requests ?? 0);
     const fmt = (us: number): string => (req ? `${(us / req).toFixed(2)} µs/req` : `${(us / 1000).toFixed(1)} ms`);
     process.stdout.write(`${file}: sampled ${(total / 1e6).toFixed(2)} s, busy ${fmt(busy)} (${((busy / total) * 100).toFixed(1)}%)\n`);
-    const top = [...self.entries()].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+    const top = [...self.entries()]
+      .filter(([k]) => k !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, Number(values.top));
     for (const [k, us] of top) process.stdout.write(`  ${fmt(us).padStart(16)}  ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${k}\n`);
   }
 }

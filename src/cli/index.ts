@@ -25,7 +25,6 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-
 const PID_FILE = '.pid';
 
 function collect(value: string, previous: string[]): string[] {
@@ -130,7 +129,10 @@ async function stop(opts: GlobalOptions, force: boolean): Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('rr')
     .description('Burner: a RoadRunner-compatible PHP application server')
-    .version(`rr version ${RR_VERSION} (burner ${BURNER_VERSION}, node ${process.version}), OS: ${process.platform}, arch: ${process.arch}`, '-v, --version')
+    .version(
+      `rr version ${RR_VERSION} (burner ${BURNER_VERSION}, node ${process.version}), OS: ${process.platform}, arch: ${process.arch}`,
+      '-v, --version',
+    )
     .option('-c, --config <file>', 'config file', '.rr.yaml')
     .option('-w, --WorkDir <dir>', 'working directory (default: the config file directory)')
     .option('-o, --override <key=value>', 'override a config value (repeatable)', collect, [] as string[])

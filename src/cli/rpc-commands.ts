@@ -5,7 +5,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { CliError } from './errors.js';
 
 function rpcAddress(loaded: LoadedConfig): string {
-  if (!loaded.config.rpc) throw new CliError(`${loaded.file}: no rpc section: add "rpc: { listen: tcp://127.0.0.1:6001 }" to use this command`);
+  if (!loaded.config.rpc)
+    throw new CliError(`${loaded.file}: no rpc section: add "rpc: { listen: tcp://127.0.0.1:6001 }" to use this command`);
   return loaded.config.rpc.listen;
 }
 

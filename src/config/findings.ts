@@ -10,7 +10,9 @@ export function findings(data: Record<string, unknown>, locate: (key: string) =>
   const out = [...ignoredKeyWarnings(data, locate), ...bareDurationWarnings(data, locate)];
   const outputs = valueAt(data, ['logs', 'output']);
   if (Array.isArray(outputs) && outputs.length > 1) {
-    out.push(`${locate('logs.output')}: logs.output: only the first output (${JSON.stringify(outputs[0])}) is used by Burner; the others are ignored`);
+    out.push(
+      `${locate('logs.output')}: logs.output: only the first output (${JSON.stringify(outputs[0])}) is used by Burner; the others are ignored`,
+    );
   }
   return out;
 }

@@ -105,12 +105,17 @@ const pool = z.strictObject({
     .optional(),
 });
 
-const extensionList = z.array(z.string()).default([]).transform((list) => list.map((e) => e.toLowerCase()));
+const extensionList = z
+  .array(z.string())
+  .default([])
+  .transform((list) => list.map((e) => e.toLowerCase()));
 
 const http = z.strictObject({
   address: listenAddress,
   internal_error_code: num(z.number().int().min(400).max(599)).default(500),
-  max_request_size: num(z.number().min(0)).default(1000).transform((mb) => (mb === 0 ? 1000 : mb)),
+  max_request_size: num(z.number().min(0))
+    .default(1000)
+    .transform((mb) => (mb === 0 ? 1000 : mb)),
   /** Burner: MB of urlencoded form (or multipart non-file fields) parsed for the worker; default 10 (Go's cap). */
   max_form_size: num(z.number().positive()).optional(),
   /** Burner: time to receive a whole request (408 after it); 0 = no limit. Default 5m (RoadRunner's read timeout). */
@@ -207,9 +212,13 @@ export const configSchema = z.strictObject({
     relay: z
       .string()
       .default('pipes')
-      .refine((v) => v === 'pipes' || ((v.startsWith('tcp://') || v.startsWith('unix://')) && typeof tryParseAddress(v, { unix: true }) !== 'string'), {
-        message: 'must be "pipes", "tcp://host:port" or "unix:///path/to.sock"',
-      }),
+      .refine(
+        (v) =>
+          v === 'pipes' || ((v.startsWith('tcp://') || v.startsWith('unix://')) && typeof tryParseAddress(v, { unix: true }) !== 'string'),
+        {
+          message: 'must be "pipes", "tcp://host:port" or "unix:///path/to.sock"',
+        },
+      ),
     relay_timeout: duration('60s'),
     on_init: z
       .strictObject({

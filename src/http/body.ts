@@ -51,7 +51,6 @@ export interface BodyOptions {
 const EMPTY = Buffer.alloc(0);
 const ignore = () => undefined;
 
-
 /**
  * Reads the whole body into one Buffer, failing as soon as it passes the limit. With a Content-Length the buffer is
  * allocated once at that size and filled as data arrives: no list of chunks, no second copy.
@@ -164,7 +163,11 @@ async function saveFile(
   return entry;
 }
 
-function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: string[]): Promise<{ form: Buffer; uploads: Record<string, unknown> | null }> {
+function readMultipart(
+  req: IncomingMessage,
+  options: BodyOptions,
+  tempFiles: string[],
+): Promise<{ form: Buffer; uploads: Record<string, unknown> | null }> {
   return new Promise((resolve, reject) => {
     let bb;
     try {
@@ -172,7 +175,8 @@ function readMultipart(req: IncomingMessage, options: BodyOptions, tempFiles: st
         headers: req.headers as BusboyHeaders,
         limits: { fieldSize: options.maxFormSize, fieldNameSize: 4096, fields: Infinity, files: Infinity, parts: Infinity },
         // Go's rule: a part is a file only when it has a non-empty filename (an empty file input sends filename="").
-        isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) => filename !== undefined && filename !== '',
+        isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) =>
+          filename !== undefined && filename !== '',
       });
     } catch (err) {
       reject(new FormError(`invalid multipart request: ${(err as Error).message}`));

@@ -46,7 +46,12 @@ function isTree(v: unknown): v is FormTree {
 }
 
 /** Mounts a leaf value (strings, or upload objects for the uploads tree) at the key's path. */
-export function mount<T>(tree: Record<string, unknown>, key: string, values: T[], leaf: (values: T[]) => unknown = (v) => v[v.length - 1]): void {
+export function mount<T>(
+  tree: Record<string, unknown>,
+  key: string,
+  values: T[],
+  leaf: (values: T[]) => unknown = (v) => v[v.length - 1],
+): void {
   if (values.length === 0) return;
   const segments = keySegments(key);
   if (segments.length > MAX_SEGMENTS) return;
@@ -118,7 +123,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function parseUrlencodedSliced(body: Buffer): Promise<FormTree> {
   if (body.length <= SLICE_BYTES) return parseUrlencoded(body);
   const grouped = new Map<string, string[]>();
-  for (let start = 0; start < body.length; ) {
+  for (let start = 0; start < body.length;) {
     let end = Math.min(start + SLICE_BYTES, body.length);
     // Cut at a `&` (never inside a UTF-8 sequence: 0x26 is no continuation byte); one long pair stays whole.
     if (end < body.length) {

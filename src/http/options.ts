@@ -61,7 +61,6 @@ export interface HttpOptions {
   observer?: RequestObserver;
 }
 
-
 /** RoadRunner's defaults (roadrunner-protocol.md §3.8); `address` has none there, tests pass port 0. */
 export const HTTP_DEFAULTS: Readonly<Omit<HttpOptions, 'static' | 'headers' | 'observer'>> = Object.freeze({
   address: '127.0.0.1:8080',

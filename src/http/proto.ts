@@ -238,24 +238,54 @@ export function decodeProtoResponse(buf: Buffer, valueEncoding: BufferEncoding =
 export function decodeProtoRequest(buf: Buffer): RequestContext {
   const r = new Reader(buf);
   const ctx: RequestContext = {
-    remoteAddr: '', protocol: '', method: '', uri: '', headers: {}, cookies: {}, rawQuery: '', parsed: false, uploads: '', attributes: {},
+    remoteAddr: '',
+    protocol: '',
+    method: '',
+    uri: '',
+    headers: {},
+    cookies: {},
+    rawQuery: '',
+    parsed: false,
+    uploads: '',
+    attributes: {},
   };
   const cookies: HeaderMap = {};
   const attributes: HeaderMap = {};
   while (r.pos < r.end) {
     const tag = r.varint();
     switch (tag) {
-      case 0x0a: ctx.remoteAddr = r.bytes().toString(); break;
-      case 0x12: ctx.protocol = r.bytes().toString(); break;
-      case 0x1a: ctx.method = r.bytes().toString(); break;
-      case 0x22: ctx.uri = r.bytes().toString(); break;
-      case 0x2a: decodeMapEntry(r.bytes(), ctx.headers); break;
-      case 0x32: decodeMapEntry(r.bytes(), cookies); break;
-      case 0x3a: ctx.rawQuery = r.bytes().toString(); break;
-      case 0x40: ctx.parsed = r.varint() !== 0; break;
-      case 0x4a: ctx.uploads = r.bytes().toString(); break;
-      case 0x52: decodeMapEntry(r.bytes(), attributes); break;
-      default: r.skip(tag & 7);
+      case 0x0a:
+        ctx.remoteAddr = r.bytes().toString();
+        break;
+      case 0x12:
+        ctx.protocol = r.bytes().toString();
+        break;
+      case 0x1a:
+        ctx.method = r.bytes().toString();
+        break;
+      case 0x22:
+        ctx.uri = r.bytes().toString();
+        break;
+      case 0x2a:
+        decodeMapEntry(r.bytes(), ctx.headers);
+        break;
+      case 0x32:
+        decodeMapEntry(r.bytes(), cookies);
+        break;
+      case 0x3a:
+        ctx.rawQuery = r.bytes().toString();
+        break;
+      case 0x40:
+        ctx.parsed = r.varint() !== 0;
+        break;
+      case 0x4a:
+        ctx.uploads = r.bytes().toString();
+        break;
+      case 0x52:
+        decodeMapEntry(r.bytes(), attributes);
+        break;
+      default:
+        r.skip(tag & 7);
     }
   }
   for (const [k, v] of Object.entries(cookies)) ctx.cookies[k] = v[0] ?? '';

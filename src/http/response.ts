@@ -30,7 +30,8 @@ export function decodeResponseHead(flags: number, context: Buffer): ResponseHead
   } catch {
     throw new ResponseDecodeError(`invalid JSON response header from worker: ${JSON.stringify(context.subarray(0, 80).toString('utf8'))}`);
   }
-  if (typeof parsed !== 'object' || parsed === null) throw new ResponseDecodeError('the response header from the worker is not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new ResponseDecodeError('the response header from the worker is not a JSON object');
   const { status, headers } = parsed as { status?: unknown; headers?: unknown };
   const out: HeaderMap = {};
   if (headers && typeof headers === 'object' && !Array.isArray(headers)) {

@@ -117,7 +117,12 @@ export class ResponseWriter {
   private finish(req: IncomingMessage, res: ServerResponse, answer: Answer): Promise<void> | undefined {
     if (res.destroyed) return undefined;
     if (answer.file !== undefined) {
-      return sendFile(res, answer.file, req.method === 'HEAD', (size) => this.head(req, res, answer.status, answer.headers, Kind.File, size) !== false);
+      return sendFile(
+        res,
+        answer.file,
+        req.method === 'HEAD',
+        (size) => this.head(req, res, answer.status, answer.headers, Kind.File, size) !== false,
+      );
     }
     const trailers = this.head(req, res, answer.status, answer.headers, Kind.Full, answer.body.length);
     if (trailers === false) return undefined;
@@ -179,7 +184,14 @@ export class ResponseWriter {
    * Writes the head of a worker answer. Returns the trailers to send after the body (undefined: none), or false
    * when the status was refused (a 500 went out instead).
    */
-  private head(req: IncomingMessage, res: ServerResponse, status: number, headers: HeaderMap, kind: Kind, length: number): HeaderMap | undefined | false {
+  private head(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: HeaderMap,
+    kind: Kind,
+    length: number,
+  ): HeaderMap | undefined | false {
     if (!this.validStatus(res, status)) return false;
     const split = splitTrailers(headers);
     const isHead = req.method === 'HEAD';
@@ -191,14 +203,16 @@ export class ResponseWriter {
       if (kind === Kind.Stream || (kind === Kind.Full && !isHead && !NO_BODY_STATUS.has(status))) trailers = split.trailers;
     }
     if (trailers) h.flat.push('Trailer', Object.keys(trailers).join(', '));
-    else if (kind === Kind.File || (kind === Kind.Full && !h.hasContentLength && !NO_BODY_STATUS.has(status))) h.flat.push('Content-Length', String(length));
+    else if (kind === Kind.File || (kind === Kind.Full && !h.hasContentLength && !NO_BODY_STATUS.has(status)))
+      h.flat.push('Content-Length', String(length));
     if (this.state.closing) res.shouldKeepAlive = false;
     res.writeHead(status, h.flat);
     return trailers;
   }
 
   interim(res: ServerResponse, head: ResponseHead, bodyLength: number): void {
-    if (bodyLength > 0) this.log.warn({ status: head.status, bytes: bodyLength }, 'body of an informational response from the worker dropped');
+    if (bodyLength > 0)
+      this.log.warn({ status: head.status, bytes: bodyLength }, 'body of an informational response from the worker dropped');
     if (head.status === 103) {
       const hints: Record<string, string | string[]> = {};
       for (const [name, values] of Object.entries(head.headers)) {

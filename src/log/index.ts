@@ -66,7 +66,8 @@ export interface LoggerOptions {
 
 export function createLogger(logs: Config['logs'] | undefined, options: LoggerOptions = {}): Logger {
   const mode = logs?.mode ?? 'development';
-  const level = options.silent || mode === 'off' || mode === 'none' ? 'silent' : mapLevel(logs?.level ?? (mode === 'development' ? 'info' : 'info'));
+  const level =
+    options.silent || mode === 'off' || mode === 'none' ? 'silent' : mapLevel(logs?.level ?? (mode === 'development' ? 'info' : 'info'));
   const output = Array.isArray(logs?.output) ? logs?.output[0] : logs?.output;
   let target: NodeJS.WritableStream & { isTTY?: boolean };
   if (output === undefined || output === 'stderr') target = options.stream ?? process.stderr;

@@ -68,9 +68,12 @@ export class Reloader {
 
   async start(): Promise<void> {
     for (const [name, svc] of this.options.services) this.last.set(name, await scan(svc));
-    this.timer = setInterval(() => {
-      this.running ??= this.tick().finally(() => (this.running = undefined));
-    }, Math.max(this.options.interval, 100));
+    this.timer = setInterval(
+      () => {
+        this.running ??= this.tick().finally(() => (this.running = undefined));
+      },
+      Math.max(this.options.interval, 100),
+    );
     this.timer.unref();
   }
 
@@ -95,7 +98,9 @@ export class Reloader {
     for (const name of quiet) {
       this.dirty.delete(name);
       this.options.log.info({ plugin: name }, 'reload: files changed, resetting workers');
-      await this.options.reset(name).catch((err: unknown) => this.options.log.error({ plugin: name, err: String(err) }, 'reload: reset failed'));
+      await this.options
+        .reset(name)
+        .catch((err: unknown) => this.options.log.error({ plugin: name, err: String(err) }, 'reload: reset failed'));
     }
   }
 }

@@ -6,7 +6,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCi4Id, APP_IDS } from '../../bench/apps.js';
-import { cookieScript, sessionCookie, visitsOf, writeCookieScript, seedSql, CATEGORIES, PRODUCTS_PER_CATEGORY } from '../../bench/services.js';
+import {
+  cookieScript,
+  sessionCookie,
+  visitsOf,
+  writeCookieScript,
+  seedSql,
+  CATEGORIES,
+  PRODUCTS_PER_CATEGORY,
+} from '../../bench/services.js';
 import { listeningInodes, listenerPids } from '../../bench/proc.js';
 import { aptCommands, toolsFor } from '../../bench/install.js';
 import { runWrk } from '../../bench/wrk.js';
@@ -34,7 +42,10 @@ test('the seed has every category and product, quotes escaped', () => {
   const sql = seedSql();
   assert.match(sql, /CREATE TABLE categories/);
   assert.match(sql, /KEY by_category \(category_id, price\)/);
-  const productRows = sql.split('\n').find((l) => l.startsWith('INSERT INTO products'))!.match(/\('BSC-|\(\d+, \d+, 'BSC-/g)!;
+  const productRows = sql
+    .split('\n')
+    .find((l) => l.startsWith('INSERT INTO products'))!
+    .match(/\('BSC-|\(\d+, \d+, 'BSC-/g)!;
   assert.equal(productRows.length, CATEGORIES.length * PRODUCTS_PER_CATEGORY);
 });
 
@@ -48,7 +59,8 @@ test('listenerPids finds the process listening on a port (this one), and nothing
     await new Promise((r) => server.close(r));
   }
   assert.deepEqual(await listenerPids(port), []);
-  const table = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+  const table =
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
     '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0\n' +
     '   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0 100 0 0 10 0\n';
   assert.deepEqual(listeningInodes(table, 8080), ['4242']);
@@ -58,7 +70,8 @@ test('the bench installs only what the selected apps need, through sudo when not
   const hello = toolsFor(['hello']).map((t) => t.pkg);
   assert.deepEqual(hello, ['php8.2-cli', 'wrk', 'nginx', 'php8.2-fpm']);
   const page = toolsFor(['hello', 'ci4-page']).map((t) => t.pkg);
-  for (const pkg of ['mariadb-server', 'redis-server', 'php8.2-mysql', 'php8.2-redis', 'php8.2-sqlite3']) assert.ok(page.includes(pkg), pkg);
+  for (const pkg of ['mariadb-server', 'redis-server', 'php8.2-mysql', 'php8.2-redis', 'php8.2-sqlite3'])
+    assert.ok(page.includes(pkg), pkg);
   const asUser = aptCommands(['wrk'], false);
   assert.ok(asUser.every((c) => c[0] === 'sudo' && c[1] === '-n'));
   assert.deepEqual(asUser.at(-1)!.slice(-2), ['--no-install-recommends', 'wrk']);
@@ -74,28 +87,32 @@ function hasWrk(): boolean {
   }
 }
 
-test('wrk sends the session cookies round robin, one per request', { skip: hasWrk() ? false : 'wrk is not installed (the benchmark installs it: npm run bench)' }, async () => {
-  const cookies = ['ci_session=a1', 'ci_session=b2', 'ci_session=c3'];
-  assert.match(cookieScript(cookies), /"ci_session=b2",/);
-  const seen = new Map<string, number>();
-  const server = createServer((req, res) => {
-    const c = String(req.headers.cookie);
-    seen.set(c, (seen.get(c) ?? 0) + 1);
-    res.end('ok');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'burner-bench-test-'));
-  try {
-    const { port } = server.address() as { port: number };
-    const script = await writeCookieScript(path.join(dir, 'sessions.lua'), cookies);
-    const result = await runWrk(`http://127.0.0.1:${port}/bench/page`, { seconds: 1, connections: 2, threads: 1, script });
-    assert.ok(result.requests >= 3, `wrk made ${result.requests} requests`);
-    assert.deepEqual([...seen.keys()].sort(), cookies);
-    // Round robin: the counts differ by at most the requests in flight when wrk stopped.
-    const counts = [...seen.values()];
-    assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `uneven: ${counts.join(', ')}`);
-  } finally {
-    await new Promise((r) => server.close(r));
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'wrk sends the session cookies round robin, one per request',
+  { skip: hasWrk() ? false : 'wrk is not installed (the benchmark installs it: npm run bench)' },
+  async () => {
+    const cookies = ['ci_session=a1', 'ci_session=b2', 'ci_session=c3'];
+    assert.match(cookieScript(cookies), /"ci_session=b2",/);
+    const seen = new Map<string, number>();
+    const server = createServer((req, res) => {
+      const c = String(req.headers.cookie);
+      seen.set(c, (seen.get(c) ?? 0) + 1);
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'burner-bench-test-'));
+    try {
+      const { port } = server.address() as { port: number };
+      const script = await writeCookieScript(path.join(dir, 'sessions.lua'), cookies);
+      const result = await runWrk(`http://127.0.0.1:${port}/bench/page`, { seconds: 1, connections: 2, threads: 1, script });
+      assert.ok(result.requests >= 3, `wrk made ${result.requests} requests`);
+      assert.deepEqual([...seen.keys()].sort(), cookies);
+      // Round robin: the counts differ by at most the requests in flight when wrk stopped.
+      const counts = [...seen.values()];
+      assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `uneven: ${counts.join(', ')}`);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -36,19 +36,46 @@ function app(id: string, title: string, rounds: Round[], extra: Partial<AppRun> 
 }
 
 test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello world, worker CPU against the ceiling', () => {
-  const ceiling = (cpuUsPerReq: number) => ({ requests: 1, seconds: 1, reqPerSec: 1, p50Us: 1, p99Us: 1, cpuUsPerReq, status: 200, bodyBytes: 1, rssKb: 1 });
+  const ceiling = (cpuUsPerReq: number) => ({
+    requests: 1,
+    seconds: 1,
+    reqPerSec: 1,
+    p50Us: 1,
+    p99Us: 1,
+    cpuUsPerReq,
+    status: 200,
+    bodyBytes: 1,
+    rssKb: 1,
+  });
   const report: Report = {
-    machine: { date: 'now', cpus: 2, cpuModel: 'x', memoryGb: 1, kernel: 'k', loadAvg: [0, 0, 0], versions: { CodeIgniter: '4.7.2 and 4.1.3' } },
+    machine: {
+      date: 'now',
+      cpus: 2,
+      cpuModel: 'x',
+      memoryGb: 1,
+      kernel: 'k',
+      loadAvg: [0, 0, 0],
+      versions: { CodeIgniter: '4.7.2 and 4.1.3' },
+    },
     settings: { workers: 2, seconds: 1, warmupSeconds: 1, connections: 32, threads: 1, rounds: 1, quick: false },
     apps: [
       app('hello', 'hello world', [round('burner', 2000, { server: 50, php: 20 }), round('fpm', 1000, { server: 50, php: 60 })]),
-      app('ci4-welcome', 'CI4 welcome page, CI 4.7.2', [round('burner', 4500, { server: 55, php: 300 }), round('fpm', 1000, { server: 150, php: 1500 })],
-        { ciVersion: '4.7.2', ceiling: ceiling(280) }),
-      app('ci4-page', 'CI4 realistic page, CI 4.7.2', [
-        round('burner', 2000, { server: 100, php: 1200, groups: { mariadb: 300, redis: 100 } }),
-        round('fpm', 1000, { server: 90, php: 3000, groups: { mariadb: 500, redis: 150 } }),
-        round('floor-rate', 2000, { server: 80, php: 10 }),
-      ], { ciVersion: '4.7.2', ceiling: ceiling(1000), sessions: 128, floorSleepUs: 950 }),
+      app(
+        'ci4-welcome',
+        'CI4 welcome page, CI 4.7.2',
+        [round('burner', 4500, { server: 55, php: 300 }), round('fpm', 1000, { server: 150, php: 1500 })],
+        { ciVersion: '4.7.2', ceiling: ceiling(280) },
+      ),
+      app(
+        'ci4-page',
+        'CI4 realistic page, CI 4.7.2',
+        [
+          round('burner', 2000, { server: 100, php: 1200, groups: { mariadb: 300, redis: 100 } }),
+          round('fpm', 1000, { server: 90, php: 3000, groups: { mariadb: 500, redis: 150 } }),
+          round('floor-rate', 2000, { server: 80, php: 10 }),
+        ],
+        { ciVersion: '4.7.2', ceiling: ceiling(1000), sessions: 128, floorSleepUs: 950 },
+      ),
     ],
   };
   const md = renderReport(report);
@@ -57,7 +84,10 @@ test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello wo
   // Node: 55/50 = 1.10× on the welcome page, 100/50 = 2.00× on the realistic page: the worst decides.
   assert.match(md, /CI4 realistic page, CI 4\.7\.2 100\.0 µs = 2\.00×[^|]*\| \*\*no\*\* \|/);
   // Workers: 300/280 = 1.07×, 1200/1000 = 1.20×.
-  assert.match(md, /CI4 welcome page, CI 4\.7\.2 300\.0 vs 280\.0 µs = 1\.07×, CI4 realistic page, CI 4\.7\.2 1200\.0 vs 1000\.0 µs = 1\.20× \| \*\*no\*\* \|/);
+  assert.match(
+    md,
+    /CI4 welcome page, CI 4\.7\.2 300\.0 vs 280\.0 µs = 1\.07×, CI4 realistic page, CI 4\.7\.2 1200\.0 vs 1000\.0 µs = 1\.20× \| \*\*no\*\* \|/,
+  );
   // Process groups: MariaDB and Redis columns, "—" where an app has none.
   assert.match(md, /\| app \| side \| server \| PHP \| MariaDB \| Redis \| wrk \| other \| total \|/);
   assert.match(md, /\| CI4 realistic page, CI 4\.7\.2 \| Burner \| 100\.0 \| 1200\.0 \| 300\.0 \| 100\.0 \| 10\.0 \| 0\.0 \| 1710\.0 \|/);
@@ -66,5 +96,8 @@ test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello wo
   // The rate-matched floor: its row, beside the Node goal, and the yardstick (100 / 80 = 1.25×).
   assert.match(md, /floor at this page's rate: node:http \+ minimal relay to 2 echo workers sleeping 950 µs per request \| 2000 \|/);
   assert.match(md, /CI4 realistic page, CI 4\.7\.2 100\.0 µs = 2\.00× \(floor at its rate 80\.0 µs\)/);
-  assert.match(md, /\| \(yardstick\) Burner Node CPU per request vs the floor at the same page's rate \| ≤ 1\.2× \| CI4 realistic page, CI 4\.7\.2 1\.25× \| \*\*no\*\* \|/);
+  assert.match(
+    md,
+    /\| \(yardstick\) Burner Node CPU per request vs the floor at the same page's rate \| ≤ 1\.2× \| CI4 realistic page, CI 4\.7\.2 1\.25× \| \*\*no\*\* \|/,
+  );
 });

@@ -32,7 +32,11 @@ for (const [name, yaml, expected] of [
   ['version: 2', GOOD.replace('version: "3"', 'version: 2'), /:1: version: version must be the string "3"/],
   ['bad duration', GOOD + '  pool:\n    allocate_timeout: 5 seconds\n', /:7: http\.pool\.allocate_timeout: invalid duration "5 seconds"/],
   ['port 99999', GOOD.replace('127.0.0.1:0', '127.0.0.1:99999'), /:5: http\.address: port "99999" is not a number from 0 to 65535/],
-  ['bare-number duration', GOOD + '  pool:\n    supervisor:\n      exec_ttl: 30\n', /:8: http\.pool\.supervisor\.exec_ttl: 30 without a unit is 30 ns/],
+  [
+    'bare-number duration',
+    GOOD + '  pool:\n    supervisor:\n      exec_ttl: 30\n',
+    /:8: http\.pool\.supervisor\.exec_ttl: 30 without a unit is 30 ns/,
+  ],
   ['missing static dir', GOOD + '  static:\n    dir: nope\n', /:7: http\.static\.dir: \S*nope does not exist/],
 ] as const) {
   test(`rr serve with a bad config (${name}) exits non-zero with one clear line`, () => {

@@ -6,7 +6,12 @@ import { Lifecycle, type Plugin } from '../../src/lifecycle.js';
 function recorder() {
   const events: string[] = [];
   const errors: string[] = [];
-  const log = { debug() {}, info() {}, warn() {}, error: (obj: object | string, msg?: string) => errors.push(`${JSON.stringify(obj)} ${msg ?? ''}`) };
+  const log = {
+    debug() {},
+    info() {},
+    warn() {},
+    error: (obj: object | string, msg?: string) => errors.push(`${JSON.stringify(obj)} ${msg ?? ''}`),
+  };
   const plugin = (name: string, fail: { start?: boolean; stop?: boolean; drain?: boolean } = {}): Plugin => ({
     name,
     async start() {
@@ -31,7 +36,17 @@ test('plugins start in order, drain together, and stop in reverse; a failing sto
   await lc.start([plugin('pool'), plugin('http', { stop: true, drain: true }), plugin('status')], 5000);
   await lc.drain();
   await assert.rejects(lc.stopAll(5000), /http cannot stop/);
-  assert.deepEqual(events, ['start pool', 'start http', 'start status', 'drain pool', 'drain http', 'drain status', 'stop status 5000', 'stop http 5000', 'stop pool 5000']);
+  assert.deepEqual(events, [
+    'start pool',
+    'start http',
+    'start status',
+    'drain pool',
+    'drain http',
+    'drain status',
+    'stop status 5000',
+    'stop http 5000',
+    'stop pool 5000',
+  ]);
   assert.equal(errors.length, 2, errors.join('\n'));
   assert.match(errors[0]!, /http cannot drain/);
   assert.match(errors[1]!, /http cannot stop/);
@@ -42,6 +57,9 @@ test('plugins start in order, drain together, and stop in reverse; a failing sto
 test('a failed start stops what started (reverse) and rethrows the original error, even when a stop fails too', async () => {
   const { events, log, plugin } = recorder();
   const lc = new Lifecycle(log);
-  await assert.rejects(lc.start([plugin('pool'), plugin('http', { stop: true }), plugin('metrics', { start: true }), plugin('reload')], 100), /metrics cannot start/);
+  await assert.rejects(
+    lc.start([plugin('pool'), plugin('http', { stop: true }), plugin('metrics', { start: true }), plugin('reload')], 100),
+    /metrics cannot start/,
+  );
   assert.deepEqual(events, ['start pool', 'start http', 'start metrics', 'stop http 100', 'stop pool 100']);
 });

@@ -70,7 +70,10 @@ test('workers get RR_RELAY, RR_RPC, RR_VERSION, RR_MODE and upper-cased server.e
 
 test('logs.channels sets the level of one channel; mode off silences it; the others keep the root level', async () => {
   const s = sink(false);
-  const log = createLogger({ level: 'warn', encoding: 'console', channels: { http: { level: 'debug' }, rpc: { mode: 'off' } } }, { stream: s });
+  const log = createLogger(
+    { level: 'warn', encoding: 'console', channels: { http: { level: 'debug' }, rpc: { mode: 'off' } } },
+    { stream: s },
+  );
   log.child({ logger: 'http' }).debug('http detail');
   log.child({ logger: 'rpc' }).error('rpc failure');
   log.child({ logger: 'server' }).info('server info');

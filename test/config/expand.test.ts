@@ -29,18 +29,30 @@ http:
 `;
 
 test('an expanded value keeps its text: 007, 1e3 and 0x1F reach the worker as written', () => {
-  const r = load(withEnv('    PIN: $PIN\n    BIG: ${BIG}\n    HEX: $HEX\n    FLAG: $FLAG\n'), { PIN: '007', BIG: '1e3', HEX: '0x1F', FLAG: 'yes' });
+  const r = load(withEnv('    PIN: $PIN\n    BIG: ${BIG}\n    HEX: $HEX\n    FLAG: $FLAG\n'), {
+    PIN: '007',
+    BIG: '1e3',
+    HEX: '0x1F',
+    FLAG: 'yes',
+  });
   assert.deepEqual(r.config.server.env, { PIN: '007', BIG: '1e3', HEX: '0x1F', FLAG: 'yes' });
   const env = workerEnv(r.config, 'http');
   assert.equal(env.PIN, '007');
   assert.equal(env.BIG, '1e3');
   assert.equal(env.HEX, '0x1F');
-  assert.deepEqual((r.raw.server as { env: unknown }).env, { PIN: '007', BIG: '1e3', HEX: '0x1F', FLAG: 'yes' }, 'rpc.Config sees the same strings');
+  assert.deepEqual(
+    (r.raw.server as { env: unknown }).env,
+    { PIN: '007', BIG: '1e3', HEX: '0x1F', FLAG: 'yes' },
+    'rpc.Config sees the same strings',
+  );
   assert.deepEqual(r.warnings, []);
 });
 
 test('a literal env value is the text written too (007 stays 007); numeric keys still read numbers', () => {
-  const text = withEnv('    PIN: 007\n    RATIO: 1.50\n    ON: true\n').replace('address: 127.0.0.1:8080', 'address: 127.0.0.1:8080\n  pool:\n    num_workers: ${N:-3}\n    max_jobs: "0x10"\n    debug: ${DBG:-false}');
+  const text = withEnv('    PIN: 007\n    RATIO: 1.50\n    ON: true\n').replace(
+    'address: 127.0.0.1:8080',
+    'address: 127.0.0.1:8080\n  pool:\n    num_workers: ${N:-3}\n    max_jobs: "0x10"\n    debug: ${DBG:-false}',
+  );
   const r = load(text, {});
   assert.deepEqual(r.config.server.env, { PIN: '007', RATIO: '1.50', ON: 'true' });
   assert.equal(r.config.http!.pool.num_workers, 3);

@@ -91,7 +91,12 @@ test('-o overrides are applied after expansion and typed', () => {
     const { config } = loadConfig({
       file,
       env: { N: '7' },
-      overrides: ['http.pool.num_workers=${N}', 'http.pool.supervisor.exec_ttl="2s"', 'http.raw_body=true', 'rpc.listen=tcp://127.0.0.1:7001'],
+      overrides: [
+        'http.pool.num_workers=${N}',
+        'http.pool.supervisor.exec_ttl="2s"',
+        'http.raw_body=true',
+        'rpc.listen=tcp://127.0.0.1:7001',
+      ],
     });
     assert.equal(config.http!.pool.num_workers, 7);
     assert.equal(config.http!.pool.supervisor!.exec_ttl, 2000);
@@ -110,7 +115,10 @@ test('an unknown key names the file, the line and the key', () => {
 
 test('an unknown section is an error; a RoadRunner plugin section Burner lacks is a warning', () => {
   withFile(`${BASE}htp:\n  address: x\n`, (file) => {
-    assert.equal(errorOf(() => loadConfig({ file, env: {} })), `${file}:6: htp: unknown key (section)`);
+    assert.equal(
+      errorOf(() => loadConfig({ file, env: {} })),
+      `${file}:6: htp: unknown key (section)`,
+    );
   });
   withFile(`${BASE}jobs:\n  num_pollers: 1\n`, (file) => {
     const loaded = loadConfig({ file, env: {} });
@@ -121,42 +129,72 @@ test('an unknown section is an error; a RoadRunner plugin section Burner lacks i
 
 test('RoadRunner options Burner lacks are named as such', () => {
   withFile(`${BASE}  ssl:\n    address: 127.0.0.1:443\n`, (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /:6: http\.ssl: a RoadRunner option Burner does not support: TLS is not built in/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /:6: http\.ssl: a RoadRunner option Burner does not support: TLS is not built in/,
+    );
   });
 });
 
 test('version must be the string "3"', () => {
   withFile(BASE.replace('version: "3"', 'version: 2'), (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /\.rr\.yaml:1: version: version must be the string "3"/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /\.rr\.yaml:1: version: version must be the string "3"/,
+    );
   });
   withFile(BASE.replace('version: "3"', 'version: 3'), (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /:1: version: .*quote it/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /:1: version: .*quote it/,
+    );
   });
   withFile(BASE.replace('version: "3"\n', ''), (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /version: missing/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /version: missing/,
+    );
   });
 });
 
 test('a bad duration and a bad value are reported with their line', () => {
   withFile(`${BASE}  pool:\n    allocate_timeout: soon\n`, (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), new RegExp(`^${file.replace(/[.]/g, '\\.')}:7: http\\.pool\\.allocate_timeout: invalid duration "soon"`));
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      new RegExp(`^${file.replace(/[.]/g, '\\.')}:7: http\\.pool\\.allocate_timeout: invalid duration "soon"`),
+    );
   });
   withFile(`${BASE}  pool:\n    num_workers: many\n`, (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /:7: http\.pool\.num_workers: .*number/i);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /:7: http\.pool\.num_workers: .*number/i,
+    );
   });
   withFile(BASE.replace('127.0.0.1:8080', 'localhost'), (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /:5: http\.address: no port in "localhost" \(expected host:port\)/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /:5: http\.address: no port in "localhost" \(expected host:port\)/,
+    );
   });
   withFile(BASE, (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {}, overrides: ['http.pool.max_jobs=-1'] })), /^-o http\.pool\.max_jobs=-1: http\.pool\.max_jobs: /);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {}, overrides: ['http.pool.max_jobs=-1'] })),
+      /^-o http\.pool\.max_jobs=-1: http\.pool\.max_jobs: /,
+    );
   });
 });
 
 test('invalid YAML and missing files are clear errors', () => {
   withFile('version: "3"\nserver: [\n', (file) => {
-    assert.match(errorOf(() => loadConfig({ file, env: {} })), /\.rr\.yaml:\d+: invalid YAML/);
+    assert.match(
+      errorOf(() => loadConfig({ file, env: {} })),
+      /\.rr\.yaml:\d+: invalid YAML/,
+    );
   });
-  assert.match(errorOf(() => loadConfig({ file: '/nonexistent/.rr.yaml', env: {} })), /config file not found/);
+  assert.match(
+    errorOf(() => loadConfig({ file: '/nonexistent/.rr.yaml', env: {} })),
+    /config file not found/,
+  );
 });
 
 test('include replaces whole sections; dotenv fills the environment', () => {

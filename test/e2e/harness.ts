@@ -95,7 +95,10 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Runs `rr` to completion. */
-export function runRr(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runRr(
+  args: string[],
+  options: { timeoutMs?: number; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [RR, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -101,7 +101,11 @@ for (const codec of ['json', 'proto']) {
 
     test('a 10 MB body reaches PHP intact', async () => {
       const payload = randomBytes(10 * 1024 * 1024);
-      const res = await fetch(`${s.url}/body-sha1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: payload });
+      const res = await fetch(`${s.url}/body-sha1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: payload,
+      });
       const body = await json(res);
       assert.equal(body.length, payload.length);
       assert.equal(body.sha1, createHash('sha1').update(payload).digest('hex'));
@@ -169,7 +173,9 @@ test('max_jobs: 1 rotates worker PIDs under concurrency without deadlock', async
   try {
     const pids = new Set<number>();
     for (let round = 0; round < 3; round++) {
-      const results = await Promise.all(Array.from({ length: 10 }, () => fetch(`${s.url}/m`).then(async (r) => ({ status: r.status, body: await json(r) }))));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => fetch(`${s.url}/m`).then(async (r) => ({ status: r.status, body: await json(r) }))),
+      );
       for (const r of results) {
         assert.equal(r.status, 200);
         pids.add(r.body.pid);
@@ -225,13 +231,19 @@ test('server.on_init runs once before the workers; with exit_on_error a failure 
   } finally {
     await s.stop();
   }
-  const failing = '  on_init:\n    command: "php {{FIXTURES}}/e2e/on-init.php 4"\n    exit_on_error: true\n    env:\n      mark: {{DIR}}/init-mark\n';
-  await assert.rejects(serve(config().replace('server:\n', `server:\n${failing}`)), /rr serve exited with 1[\s\S]*server\.on_init command .* failed: exit code 4/);
+  const failing =
+    '  on_init:\n    command: "php {{FIXTURES}}/e2e/on-init.php 4"\n    exit_on_error: true\n    env:\n      mark: {{DIR}}/init-mark\n';
+  await assert.rejects(
+    serve(config().replace('server:\n', `server:\n${failing}`)),
+    /rr serve exited with 1[\s\S]*server\.on_init command .* failed: exit code 4/,
+  );
 });
 
 test('server.env reaches the worker as written after expansion: 007 stays 007, $$ is a literal $, an unset name is warned', async () => {
-  const yaml = config().replace('server:\n', () =>
-    'server:\n  env:\n    PIN: $BURNER_TEST_PIN\n    BIG: ${BURNER_TEST_BIG}\n    LITERAL: 0x1F\n    PASSWORD: "pa$$word"\n    PARTIAL: "pa$burner_test_unset"\n',
+  const yaml = config().replace(
+    'server:\n',
+    () =>
+      'server:\n  env:\n    PIN: $BURNER_TEST_PIN\n    BIG: ${BURNER_TEST_BIG}\n    LITERAL: 0x1F\n    PASSWORD: "pa$$word"\n    PARTIAL: "pa$burner_test_unset"\n',
   );
   const s = await serve(yaml, { env: { BURNER_TEST_PIN: '007', BURNER_TEST_BIG: '1e3' } });
   try {

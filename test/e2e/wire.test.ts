@@ -158,7 +158,10 @@ for (const codec of ['json', 'proto']) {
 
     test('malformed HTTP gets 400 and the server keeps serving', async () => {
       assert.match(await rawRequest(s.port, 'GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400/);
-      assert.match(await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n'), /^HTTP\/1\.1 400/);
+      assert.match(
+        await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n'),
+        /^HTTP\/1\.1 400/,
+      );
       assert.match(await rawRequest(s.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
       assert.equal((await fetch(`${s.url}/still-alive`)).status, 200);
     });

@@ -21,7 +21,9 @@ if (raw !== undefined) await main(JSON.parse(raw) as ChildOptions);
 async function main(o: ChildOptions): Promise<void> {
   const line = (level: string) => (obj: object | string, msg?: string) => {
     if (level === 'debug') return;
-    process.stderr.write(JSON.stringify({ level, msg: typeof obj === 'string' ? obj : msg, ...(typeof obj === 'object' ? obj : {}) }) + '\n');
+    process.stderr.write(
+      JSON.stringify({ level, msg: typeof obj === 'string' ? obj : msg, ...(typeof obj === 'object' ? obj : {}) }) + '\n',
+    );
   };
   const log: Log = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
   const pool = await createPool(

@@ -29,7 +29,10 @@ export function request(
   });
 }
 
-export function multipart(parts: { name: string; filename?: string; type?: string; data: Buffer | string }[]): { body: Buffer; type: string } {
+export function multipart(parts: { name: string; filename?: string; type?: string; data: Buffer | string }[]): {
+  body: Buffer;
+  type: string;
+} {
   const boundary = '----burner' + randomBytes(8).toString('hex');
   const chunks: Buffer[] = [];
   for (const p of parts) {
@@ -52,7 +55,11 @@ export async function waitEmpty(dir: string, tries = 250): Promise<string[]> {
 }
 
 /** Sends `bytes` of a request (head and part of the body), then resets the connection. */
-export function sendAndAbort(port: number, head: http.OutgoingHttpHeaders & { path: string; method: string }, bytes: Buffer): Promise<void> {
+export function sendAndAbort(
+  port: number,
+  head: http.OutgoingHttpHeaders & { path: string; method: string },
+  bytes: Buffer,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const { path, method, ...headers } = head;
     const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, headers });

@@ -21,7 +21,9 @@ async function hammer(port: number, tally: Tally, started: () => void): Promise<
           res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`));
           res.on('error', (err) => resolve(`response ${err.message}`));
         });
-        req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? 'refused' : `${err.code} reused=${req.reusedSocket}`));
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          resolve(err.code === 'ECONNREFUSED' ? 'refused' : `${err.code} reused=${req.reusedSocket}`),
+        );
       });
       if (outcome === 'refused') return;
       if (outcome === 'ok') tally.ok++;

@@ -42,7 +42,9 @@ export async function startServerProcess(
   };
   const argv = [process.execPath, ...(options.nodeArgs ?? []), CHILD];
   // With `nofile`, bash lowers the open-files limit and then becomes node (exec), so the pid is the server's.
-  const [cmd, args] = options.nofile ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$@"`, 'bash', ...argv]] : [argv[0]!, argv.slice(1)];
+  const [cmd, args] = options.nofile
+    ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$@"`, 'bash', ...argv]]
+    : [argv[0]!, argv.slice(1)];
   const child = spawn(cmd as string, args as string[], {
     env: { ...process.env, BURNER_HTTP_CHILD: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'pipe'],

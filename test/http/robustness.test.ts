@@ -100,7 +100,11 @@ describe('HTTP server process: urlencoded forms', () => {
   test('an urlencoded form over 10 MB (Go net/http’s cap) is a 413 that says so, and PHP never sees it', async () => {
     const before = JSON.parse((await request(s.port, '/pid')).body.toString()).served;
     const form = bigForm(10 * 1024 * 1024 + 1);
-    const declared = await request(s.port, '/echo', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const declared = await request(s.port, '/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
     assert.equal(declared.status, 413);
     assert.match(declared.body.toString(), /form.*exceeds.*10485760 bytes/);
     const chunked = await request(s.port, '/echo', {
@@ -193,7 +197,9 @@ describe('HTTP server process: clients that do not read', () => {
   const MiB = 1024 * 1024;
 
   test('a 300 MiB stream to a client that does not read: server memory stays bounded by max_response_buffer', async () => {
-    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 2000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 2000 }) as Partial<HttpOptions>, {
+      numWorkers: 1,
+    });
     try {
       assert.equal((await request(s.port, '/pid')).status, 200);
       const base = await s.peakRss();
@@ -215,7 +221,9 @@ describe('HTTP server process: a client that pauses reading a stream', () => {
   const MiB = 1024 * 1024;
 
   test('is never cut by max_response_buffer: the worker is not read while the client lags, then the whole stream arrives', async () => {
-    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 120_000 }) as Partial<HttpOptions>, { numWorkers: 1 });
+    const s = await startServerProcess(() => ({ maxResponseBuffer: 8 * MiB, writeTimeout: 120_000 }) as Partial<HttpOptions>, {
+      numWorkers: 1,
+    });
     try {
       const received = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
         const req = http.get({ host: '127.0.0.1', port: s.port, path: '/big-stream?mb=64' }, (res) => {
@@ -270,7 +278,11 @@ describe('HTTP server process: large bodies', () => {
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.request(
           {
-            host: '127.0.0.1', port: s.port, path: '/status', method: 'POST', agent: false,
+            host: '127.0.0.1',
+            port: s.port,
+            path: '/status',
+            method: 'POST',
+            agent: false,
             headers: { 'content-type': 'application/octet-stream', 'content-length': size },
           },
           (res) => {

@@ -28,12 +28,25 @@ function request(
   return new Promise((resolve, reject) => {
     const informational: Reply['informational'] = [];
     const req = http.request(
-      { host: '127.0.0.1', port, path: target, method: opts.method ?? 'GET', headers: opts.headers as http.OutgoingHttpHeaders, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path: target,
+        method: opts.method ?? 'GET',
+        headers: opts.headers as http.OutgoingHttpHeaders,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), informational }),
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks),
+            informational,
+          }),
         );
         res.on('error', reject);
       },
@@ -148,14 +161,21 @@ for (const codec of ['json', 'proto'] as const) {
       assert.deepEqual(j.ctx.cookies, { n: 'ü' });
       for (const legacy of ['', '?legacy=1']) {
         const out = Buffer.from(await rawExchange(s.port, `GET /utf8${legacy} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 'latin1');
-        assert.ok(out.includes(Buffer.concat([Buffer.from('\r\nX-Text: '), Buffer.from('é€ 日本', 'utf8'), Buffer.from('\r\n')])), out.toString());
+        assert.ok(
+          out.includes(Buffer.concat([Buffer.from('\r\nX-Text: '), Buffer.from('é€ 日本', 'utf8'), Buffer.from('\r\n')])),
+          out.toString(),
+        );
         assert.match(out.toString('latin1'), /^HTTP\/1\.1 200 /);
         assert.doesNotMatch(out.toString('latin1'), /X-Ctl|X-Del/);
       }
     });
 
     test('HEAD and OPTIONS bodies are not read', async () => {
-      const r = await request(s.port, '/echo', { method: 'OPTIONS', headers: { 'content-type': 'text/plain', 'content-length': 7 }, body: 'ignored' });
+      const r = await request(s.port, '/echo', {
+        method: 'OPTIONS',
+        headers: { 'content-type': 'text/plain', 'content-length': 7 },
+        body: 'ignored',
+      });
       assert.equal(r.status, 200);
       assert.equal(JSON.parse(r.body.toString()).bodyLength, 0);
       const h = await request(s.port, '/echo', { method: 'HEAD' });
@@ -213,7 +233,11 @@ for (const codec of ['json', 'proto'] as const) {
       assert.equal(j.uploads.avatar.mime, 'image/png');
       assert.equal(j.files.length, 3);
       const byName = new Map<string, any>(j.files.map((f: any) => [f.name, f]));
-      for (const [name, data] of [['a.bin', files[0]!], ['b.TXT', files[1]!], ['me.png', files[2]!]] as const) {
+      for (const [name, data] of [
+        ['a.bin', files[0]!],
+        ['b.TXT', files[1]!],
+        ['me.png', files[2]!],
+      ] as const) {
         const f = byName.get(name);
         assert.equal(f.error, 0, name);
         assert.equal(f.size, data.length, name);
@@ -394,19 +418,31 @@ for (const codec of ['json', 'proto'] as const) {
     });
 
     test('Expect: 100-continue with a body declared too large gets the 413 instead of the go-ahead', async () => {
-      const raw = await rawExchange(
-        s.port,
-        'PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2147483648\r\nExpect: 100-continue\r\n\r\n',
-      );
+      const raw = await rawExchange(s.port, 'PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2147483648\r\nExpect: 100-continue\r\n\r\n');
       assert.match(raw, /^HTTP\/1\.1 413 /);
       assert.doesNotMatch(raw, /100 Continue/);
       const ok = await new Promise<Reply>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port: s.port, path: '/echo', method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': 5 } },
+          {
+            host: '127.0.0.1',
+            port: s.port,
+            path: '/echo',
+            method: 'POST',
+            agent: false,
+            headers: { expect: '100-continue', 'content-length': 5 },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), informational: [] }));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                headers: res.headers,
+                rawHeaders: res.rawHeaders,
+                body: Buffer.concat(chunks),
+                informational: [],
+              }),
+            );
           },
         );
         req.on('continue', () => req.end('12345'));
@@ -422,7 +458,14 @@ for (const codec of ['json', 'proto'] as const) {
       let sent = 0;
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port: s.port, path: '/echo', method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } },
+          {
+            host: '127.0.0.1',
+            port: s.port,
+            path: '/echo',
+            method: 'POST',
+            agent: false,
+            headers: { 'content-type': 'application/octet-stream' },
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode!);
@@ -454,7 +497,14 @@ for (const codec of ['json', 'proto'] as const) {
       // No Content-Length (chunked), so the limit is found while streaming.
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false, headers: { 'content-type': type, 'transfer-encoding': 'chunked' } },
+          {
+            host: '127.0.0.1',
+            port: s.port,
+            path: '/uploads',
+            method: 'POST',
+            agent: false,
+            headers: { 'content-type': type, 'transfer-encoding': 'chunked' },
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode!);
@@ -477,7 +527,11 @@ for (const codec of ['json', 'proto'] as const) {
       ]);
       await new Promise<void>((resolve) => {
         const req = http.request({
-          host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false,
+          host: '127.0.0.1',
+          port: s.port,
+          path: '/uploads',
+          method: 'POST',
+          agent: false,
           headers: { 'content-type': type, 'content-length': body.length },
         });
         req.on('error', () => resolve());
@@ -508,7 +562,15 @@ describe('HTTP plugin: static middleware', () => {
       'json',
       (dir) => ({
         middleware: ['static', 'no_such_middleware', 'sendfile'],
-        static: { dir: path.join(dir, 'public'), forbid: ['.php'], allow: [], calculateEtag: true, weak: false, request: {}, response: { 'X-Static': 'yes' } },
+        static: {
+          dir: path.join(dir, 'public'),
+          forbid: ['.php'],
+          allow: [],
+          calculateEtag: true,
+          weak: false,
+          request: {},
+          response: { 'X-Static': 'yes' },
+        },
       }),
       1,
     );
@@ -581,7 +643,16 @@ describe('HTTP plugin: static middleware', () => {
   });
 
   test('traversal attempts, plain or encoded, are 403 and never leave the root', async () => {
-    for (const target of ['/../secret.txt', '/css/../../secret.txt', '/%2e%2e/secret.txt', '/css/%2E%2E/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/css/x.%2e%2e', '/no-extension/..']) {
+    for (const target of [
+      '/../secret.txt',
+      '/css/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/css/%2E%2E/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt',
+      '/css/x.%2e%2e',
+      '/no-extension/..',
+    ]) {
       const raw = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       assert.match(raw, /^HTTP\/1\.1 403 /, target);
       assert.doesNotMatch(raw, /outside the root/, target);
@@ -743,7 +814,11 @@ describe('HTTP plugin: large uploads stream to disk', () => {
       const text = await new Promise<string>((resolve, reject) => {
         const req = http.request(
           {
-            host: '127.0.0.1', port: s.port, path: '/uploads', method: 'POST', agent: false,
+            host: '127.0.0.1',
+            port: s.port,
+            path: '/uploads',
+            method: 'POST',
+            agent: false,
             headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
           },
           (res) => {

@@ -16,7 +16,14 @@ import { ProxyIpParser } from '../../src/http/middleware/proxy-ip.js';
 import { wantsGzip, worthCompressing } from '../../src/http/middleware/gzip.js';
 import { HTTP_DEFAULTS, httpOptionsWithDefaults } from '../../src/http/options.js';
 
-function fakeRequest(opts: { url: string; raw: string[]; method?: string; remote?: string; tls?: boolean; version?: string }): IncomingMessage {
+function fakeRequest(opts: {
+  url: string;
+  raw: string[];
+  method?: string;
+  remote?: string;
+  tls?: boolean;
+  version?: string;
+}): IncomingMessage {
   const headers: Record<string, string> = {};
   for (let i = 0; i < opts.raw.length; i += 2) headers[opts.raw[i]!.toLowerCase()] = opts.raw[i + 1]!;
   return {
@@ -86,7 +93,18 @@ describe('request context', () => {
   test('the JSON context has RoadRunner’s keys and null uploads when there are none', () => {
     const { ctx } = buildContext(fakeRequest({ url: '/?a', raw: ['Host', 'h', 'Cookie', 'k=v'] }));
     const json = JSON.parse(encodeJsonContext(ctx, null).toString());
-    assert.deepEqual(Object.keys(json), ['remoteAddr', 'protocol', 'method', 'uri', 'headers', 'cookies', 'rawQuery', 'parsed', 'uploads', 'attributes']);
+    assert.deepEqual(Object.keys(json), [
+      'remoteAddr',
+      'protocol',
+      'method',
+      'uri',
+      'headers',
+      'cookies',
+      'rawQuery',
+      'parsed',
+      'uploads',
+      'attributes',
+    ]);
     assert.equal(json.uploads, null);
     assert.deepEqual(json.cookies, { k: 'v' });
     assert.deepEqual(json.headers, { Cookie: ['k=v'] });
@@ -97,8 +115,16 @@ describe('request context', () => {
 
 describe('protobuf http.v1.Request', () => {
   const spec: RequestContext = {
-    remoteAddr: '127.0.0.1', protocol: 'HTTP/1.1', method: 'GET', uri: 'http://localhost:8080/?a=1',
-    headers: { Accept: ['*/*'] }, cookies: {}, rawQuery: 'a=1', parsed: false, uploads: '', attributes: {},
+    remoteAddr: '127.0.0.1',
+    protocol: 'HTTP/1.1',
+    method: 'GET',
+    uri: 'http://localhost:8080/?a=1',
+    headers: { Accept: ['*/*'] },
+    cookies: {},
+    rawQuery: 'a=1',
+    parsed: false,
+    uploads: '',
+    attributes: {},
   };
 
   test('the whole request frame of the spec example (§1.7), header and CRC included', () => {
@@ -106,19 +132,30 @@ describe('protobuf http.v1.Request', () => {
     const frame = encodePayloadFrame(CODEC_PROTO, ctx, Buffer.alloc(0));
     assert.equal(frame.subarray(0, 16).toString('hex'), '14804c00000039b6a149000' + '04c000000');
     const expected = Buffer.concat([
-      Buffer.from('0a09', 'hex'), Buffer.from('127.0.0.1'),
-      Buffer.from('1208', 'hex'), Buffer.from('HTTP/1.1'),
-      Buffer.from('1a03', 'hex'), Buffer.from('GET'),
-      Buffer.from('221a', 'hex'), Buffer.from('http://localhost:8080/?a=1'),
-      Buffer.from('2a0f0a06', 'hex'), Buffer.from('Accept'), Buffer.from('12050a03', 'hex'), Buffer.from('*/*'),
-      Buffer.from('3a03', 'hex'), Buffer.from('a=1'),
+      Buffer.from('0a09', 'hex'),
+      Buffer.from('127.0.0.1'),
+      Buffer.from('1208', 'hex'),
+      Buffer.from('HTTP/1.1'),
+      Buffer.from('1a03', 'hex'),
+      Buffer.from('GET'),
+      Buffer.from('221a', 'hex'),
+      Buffer.from('http://localhost:8080/?a=1'),
+      Buffer.from('2a0f0a06', 'hex'),
+      Buffer.from('Accept'),
+      Buffer.from('12050a03', 'hex'),
+      Buffer.from('*/*'),
+      Buffer.from('3a03', 'hex'),
+      Buffer.from('a=1'),
     ]);
     assert.deepEqual(frame.subarray(16), expected);
   });
 
   test('a full context decodes with @bufbuild/protobuf’s reader to the same values', () => {
     const ctx: RequestContext = {
-      remoteAddr: '::1', protocol: 'HTTP/1.1', method: 'POST', uri: 'http://h/ü?x=' + 'y'.repeat(300),
+      remoteAddr: '::1',
+      protocol: 'HTTP/1.1',
+      method: 'POST',
+      uri: 'http://h/ü?x=' + 'y'.repeat(300),
       headers: { 'X-Many': ['1', '', 'três'], Empty: [] },
       cookies: { session: 'a b', '': 'anon' },
       rawQuery: 'x=' + 'y'.repeat(300),
@@ -155,7 +192,13 @@ describe('protobuf http.v1.Request', () => {
       }
     }
     assert.deepEqual(got, {
-      1: '::1', 2: 'HTTP/1.1', 3: 'POST', 4: ctx.uri, 7: ctx.rawQuery, parsed: true, uploads: ctx.uploads,
+      1: '::1',
+      2: 'HTTP/1.1',
+      3: 'POST',
+      4: ctx.uri,
+      7: ctx.rawQuery,
+      parsed: true,
+      uploads: ctx.uploads,
       header: { 'X-Many': ['1', '', 'três'], Empty: [] },
       cookies: { session: ['a b'], '': ['anon'] },
       attributes: { route: ['home'] },
@@ -164,7 +207,18 @@ describe('protobuf http.v1.Request', () => {
   });
 
   test('empty strings, false and empty maps are left out, as Go does', () => {
-    const empty: RequestContext = { remoteAddr: '', protocol: '', method: '', uri: '', headers: {}, cookies: {}, rawQuery: '', parsed: false, uploads: '', attributes: {} };
+    const empty: RequestContext = {
+      remoteAddr: '',
+      protocol: '',
+      method: '',
+      uri: '',
+      headers: {},
+      cookies: {},
+      rawQuery: '',
+      parsed: false,
+      uploads: '',
+      attributes: {},
+    };
     assert.equal(encodeProtoRequest(empty).length, 0);
   });
 });
@@ -184,7 +238,18 @@ describe('the worker’s response head', () => {
   };
 
   test('proto (flags 0x80), written by a reference encoder, unknown fields skipped, repeated entries merged', () => {
-    const head = decodeResponseHead(0x80, refResponse(201, [['Set-Cookie', ['a=1', 'b=2']], ['X-A', ['1']], ['Set-Cookie', ['c=3']]], true));
+    const head = decodeResponseHead(
+      0x80,
+      refResponse(
+        201,
+        [
+          ['Set-Cookie', ['a=1', 'b=2']],
+          ['X-A', ['1']],
+          ['Set-Cookie', ['c=3']],
+        ],
+        true,
+      ),
+    );
     assert.deepEqual(head, { status: 201, headers: { 'Set-Cookie': ['a=1', 'b=2', 'c=3'], 'X-A': ['1'] } });
   });
 
@@ -235,18 +300,33 @@ describe('form and uploads trees', () => {
   });
 
   test('a[b][]=1&a[b][]=2 is {"a":{"b":["1","2"]}}; a plain key keeps its last value', () => {
-    assert.deepEqual(parseUrlencoded(Buffer.from('a[b][]=1&a[b][]=2&k=1&k=2&x[y][z]=%C3%A9+e')), { a: { b: ['1', '2'] }, k: '2', x: { y: { z: 'é e' } } });
+    assert.deepEqual(parseUrlencoded(Buffer.from('a[b][]=1&a[b][]=2&k=1&k=2&x[y][z]=%C3%A9+e')), {
+      a: { b: ['1', '2'] },
+      k: '2',
+      x: { y: { z: 'é e' } },
+    });
     assert.deepEqual(parseUrlencoded(Buffer.from('')), {});
   });
 
   test('a scalar/branch conflict is an error with RoadRunner’s text, either way round', () => {
-    assert.throws(() => parseUrlencoded(Buffer.from('a=1&a[b]=2')), (e: Error) => e instanceof FormError && /invalid multiple values to key 'a' in tree/.test(e.message));
+    assert.throws(
+      () => parseUrlencoded(Buffer.from('a=1&a[b]=2')),
+      (e: Error) => e instanceof FormError && /invalid multiple values to key 'a' in tree/.test(e.message),
+    );
     assert.throws(() => parseUrlencoded(Buffer.from('a[b]=2&a=1')), FormError);
   });
 
   test('keys with more than 127 segments are ignored', () => {
     const deep = 'a' + '[x]'.repeat(127);
-    assert.deepEqual(buildTree(groupPairs([[deep, '1'], ['ok', '2']])), { ok: '2' });
+    assert.deepEqual(
+      buildTree(
+        groupPairs([
+          [deep, '1'],
+          ['ok', '2'],
+        ]),
+      ),
+      { ok: '2' },
+    );
   });
 
   test('uploads: a plain name keeps its first file, name[] keeps all, nested names nest', () => {
@@ -265,8 +345,14 @@ describe('middlewares and options', () => {
     const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
     assert.equal(p.clientIp(req({ 'x-forwarded-for': '1.1.1.1' }), '192.168.1.1'), '192.168.1.1');
     assert.equal(p.clientIp(req({ forwarded: 'for="2.2.2.2";proto=https', 'x-forwarded-for': '1.1.1.1' }), '10.1.1.1'), '2.2.2.2');
-    assert.equal(p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'x-real-ip': '3.3.3.3' }), '10.1.1.1'), '10.1.1.1');
-    assert.equal(p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'true-client-ip': '4.4.4.4' }), '10.1.1.1'), '4.4.4.4');
+    assert.equal(
+      p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'x-real-ip': '3.3.3.3' }), '10.1.1.1'),
+      '10.1.1.1',
+    );
+    assert.equal(
+      p.clientIp(req({ forwarded: 'proto=https', 'x-forwarded-for': '1.1.1.1', 'true-client-ip': '4.4.4.4' }), '10.1.1.1'),
+      '4.4.4.4',
+    );
     assert.equal(p.clientIp(req({ forwarded: 'For="[2001:db8::1]:4711", for=7.7.7.7' }), '10.1.1.1'), '2001:db8::1');
     assert.equal(p.clientIp(req({ forwarded: 'for=192.0.2.60:8080;proto=http' }), '10.1.1.1'), '192.0.2.60');
     assert.equal(p.clientIp(req({ 'x-forwarded-for': '1.1.1.1, 5.5.5.5', 'x-real-ip': '3.3.3.3' }), '::1'), '1.1.1.1');
@@ -315,7 +401,10 @@ describe('large forms', () => {
   test('`__proto__` is an ordinary form key and never reaches Object.prototype', async () => {
     const { parseUrlencodedSliced } = await import('../../src/http/forms.js');
     const body = Buffer.from('__proto__[polluted]=1&a[__proto__][x]=2&constructor[prototype][y]=3');
-    for (const tree of [parseUrlencoded(body), await parseUrlencodedSliced(Buffer.concat([body, Buffer.from('&p=' + 'z'.repeat(40_000))]))]) {
+    for (const tree of [
+      parseUrlencoded(body),
+      await parseUrlencodedSliced(Buffer.concat([body, Buffer.from('&p=' + 'z'.repeat(40_000))])),
+    ]) {
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
       assert.equal(({} as Record<string, unknown>).x, undefined);
       assert.equal(({} as Record<string, unknown>).y, undefined);
@@ -335,7 +424,8 @@ describe('connection cap default', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'burner-limits-'));
     try {
       const file = path.join(dir, 'limits');
-      const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 1048576              files\n`;
+      const limits = (soft: string) =>
+        `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 1048576              files\n`;
       await writeFile(file, limits('1024'));
       assert.equal(defaultMaxConnections(file), 768);
       await writeFile(file, limits('128'));
@@ -379,7 +469,10 @@ describe('middleware chain', () => {
       }),
       log,
     );
-    assert.deepEqual(built.map((m) => m.name), ['sendfile', 'gzip', 'headers', 'proxy_ip_parser']);
+    assert.deepEqual(
+      built.map((m) => m.name),
+      ['sendfile', 'gzip', 'headers', 'proxy_ip_parser'],
+    );
     assert.ok(log.lines.some((l) => l.msg === 'unknown http middleware is ignored'));
     assert.ok(log.lines.some((l) => /static middleware is listed but http.static is not configured/.test(l.msg)));
   });

@@ -13,12 +13,15 @@ describe('parseAddress', () => {
   });
   test('bad ports and forms name the key and the value', () => {
     for (const bad of ['127.0.0.1:99999', '127.0.0.1:abc', '127.0.0.1', 'localhost:-1', '::1:80', '[::1:80']) {
-      assert.throws(() => parseAddress(bad, 'http.address'), (err: unknown) => {
-        assert.ok(err instanceof AddressError);
-        assert.match(err.message, /^http\.address: /);
-        assert.ok(err.message.includes(JSON.stringify(bad)));
-        return true;
-      });
+      assert.throws(
+        () => parseAddress(bad, 'http.address'),
+        (err: unknown) => {
+          assert.ok(err instanceof AddressError);
+          assert.match(err.message, /^http\.address: /);
+          assert.ok(err.message.includes(JSON.stringify(bad)));
+          return true;
+        },
+      );
     }
     assert.throws(() => parseAddress('unix:///x', 'http.address'), /unix socket is not allowed/);
   });

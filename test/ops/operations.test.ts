@@ -88,10 +88,20 @@ test('SIGTERM during 50 slow requests: all complete with 200, new connections ar
     fetch(`${s.url}/sleep?s=2&mark=${mark(i)}`).then(async (res) => ({ status: res.status, body: await res.text() })),
   );
   // SIGTERM once every request runs on a worker (each writes its mark), not after a guessed delay.
-  assert.ok(await eventually(() => Array.from({ length: 50 }, (_, i) => existsSync(path.join(s.dir, `busy-${i}`))).every(Boolean), 30_000), 'all 50 requests run');
+  assert.ok(
+    await eventually(() => Array.from({ length: 50 }, (_, i) => existsSync(path.join(s.dir, `busy-${i}`))).every(Boolean), 30_000),
+    'all 50 requests run',
+  );
   s.child.kill('SIGTERM');
   assert.ok(
-    await eventually(() => fetch(`${s.url}/late`).then(() => false, () => true), 10_000),
+    await eventually(
+      () =>
+        fetch(`${s.url}/late`).then(
+          () => false,
+          () => true,
+        ),
+      10_000,
+    ),
     'a new connection is refused while draining',
   );
   const results = await Promise.all(inflight);
@@ -148,7 +158,10 @@ test('a scrape of /metrics after N requests shows rr_http_request_total summing 
     assert.equal((await fetch(`${s.url}/error`)).status, 500);
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     const counts = [...text.matchAll(/^rr_http_request_total\{status="(\d+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])] as const);
-    assert.equal(counts.reduce((sum, [, n]) => sum + n, 0), N);
+    assert.equal(
+      counts.reduce((sum, [, n]) => sum + n, 0),
+      N,
+    );
     assert.deepEqual(Object.fromEntries(counts), { 200: N - 2, 500: 2 });
     assert.match(text, /^rr_http_total_workers 2$/m);
     assert.match(text, /^rr_http_worker_memory_bytes\{pid="\d+"\} [1-9]\d+$/m);
@@ -160,10 +173,10 @@ test('a scrape of /metrics after N requests shows rr_http_request_total summing 
 
 test('editing a watched file changes the next response without a manual restart', async () => {
   const { yaml } = await withRpc(
-    config(`reload:\n  interval: 200ms\n  patterns: [".php", ".txt"]\n  services:\n    http:\n      dirs: ["{{DIR}}/watched"]\n`, 1).replace(
-      'MESSAGE_FILE: {{DIR}}/message.txt',
-      'MESSAGE_FILE: {{DIR}}/watched/message.txt',
-    ),
+    config(
+      `reload:\n  interval: 200ms\n  patterns: [".php", ".txt"]\n  services:\n    http:\n      dirs: ["{{DIR}}/watched"]\n`,
+      1,
+    ).replace('MESSAGE_FILE: {{DIR}}/message.txt', 'MESSAGE_FILE: {{DIR}}/watched/message.txt'),
   );
   const s = await serve(yaml, { files: { 'watched/message.txt': 'first version' } });
   try {

@@ -88,7 +88,10 @@ test('a plugin that fails to start stops the started ones (no worker left) and i
   try {
     const port = await freePort();
     const file = path.join(dir, '.rr.yaml');
-    writeFileSync(file, config(`metrics:\n  address: 127.0.0.1:${taken}\n`, 2).replaceAll('{{FIXTURES}}', FIXTURES).replace('{{PORT}}', String(port)));
+    writeFileSync(
+      file,
+      config(`metrics:\n  address: 127.0.0.1:${taken}\n`, 2).replaceAll('{{FIXTURES}}', FIXTURES).replace('{{PORT}}', String(port)),
+    );
     const child = spawn(process.execPath, [RR, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -115,7 +118,13 @@ test('SIGTERM while the workers boot: the server finishes starting, then stops g
     writeFileSync(hold, '');
     writeFileSync(
       file,
-      config('', 2).replace('  command: "php {{FIXTURES}}/e2e/worker.php"\n', `  command: "php {{FIXTURES}}/e2e/worker.php"\n  env:\n    SLOW_BOOT_FILE: ${hold}\n`).replaceAll('{{FIXTURES}}', FIXTURES).replace('{{PORT}}', String(port)),
+      config('', 2)
+        .replace(
+          '  command: "php {{FIXTURES}}/e2e/worker.php"\n',
+          `  command: "php {{FIXTURES}}/e2e/worker.php"\n  env:\n    SLOW_BOOT_FILE: ${hold}\n`,
+        )
+        .replaceAll('{{FIXTURES}}', FIXTURES)
+        .replace('{{PORT}}', String(port)),
     );
     const child = spawn(process.execPath, [RR, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -30,9 +30,7 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
       let skip: string | undefined;
 
       before(async () => {
-        await db.query(
-          `CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'secret'; GRANT ALL ON app.* TO '${user}'@'127.0.0.1'`,
-        );
+        await db.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'secret'; GRANT ALL ON app.* TO '${user}'@'127.0.0.1'`);
         const made = prodApp('prod-db', version, dbEnv(db.port, 'app', user, 'secret'));
         if ('skip' in made) {
           skip = made.skip;
@@ -47,9 +45,11 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
       it('one connection per worker, reused across requests (counted on the server)', async (t) => {
         if (skip) return t.skip(skip);
         const replies: Reply[] = [];
-        await Promise.all([0, 1, 2].map(async () => {
-          for (let i = 0; i < 20; i++) replies.push(await get(`${inst!.url}/prod/db`));
-        }));
+        await Promise.all(
+          [0, 1, 2].map(async () => {
+            for (let i = 0; i < 20; i++) replies.push(await get(`${inst!.url}/prod/db`));
+          }),
+        );
         for (const r of replies) assert.equal(r.status, 200, r.text.slice(0, 500));
         const connsByPid = new Map<number, Set<number>>();
         for (const r of replies) {
@@ -86,13 +86,22 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
               `${outage.length} sent while it was stopping or down ${JSON.stringify(histogram(outage))}, ` +
               `${afterBack.length} sent after it was back ${JSON.stringify(histogram(afterBack))}`,
           );
-          assert.deepEqual(failedAfter.map((r) => `${r.status} ${r.error ?? r.text.slice(0, 200)}`), [], 'every request after MariaDB is back succeeds');
+          assert.deepEqual(
+            failedAfter.map((r) => `${r.status} ${r.error ?? r.text.slice(0, 200)}`),
+            [],
+            'every request after MariaDB is back succeeds',
+          );
           for (const r of outage.filter((x) => x.status !== 200)) {
             assert.equal(r.status, 500, `a clear 500 during the outage, not ${r.status} ${r.error ?? ''}`);
           }
-          assert.match(inst!.logs(), /Unable to connect to the database|MySQL server has gone away|Connection refused/, 'the log names the database error');
+          assert.match(
+            inst!.logs(),
+            /Unable to connect to the database|MySQL server has gone away|Connection refused/,
+            'the log names the database error',
+          );
           const pidsAfter = new Set(afterBack.map((r) => r.body!.pid));
-          for (const pid of pidsAfter) assert.ok(pidsBefore.has(pid), `worker ${pid} is new: a worker was restarted (crash) during the outage`);
+          for (const pid of pidsAfter)
+            assert.ok(pidsBefore.has(pid), `worker ${pid} is new: a worker was restarted (crash) during the outage`);
           assert.equal(await db.connections(user), pidsAfter.size, 'one connection per worker again');
         } finally {
           await run.stop();
@@ -104,7 +113,10 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
         await db.query('SET GLOBAL wait_timeout = 2');
         try {
           const warm = await Promise.all([0, 1, 2, 3].map(() => get(`${inst!.url}/prod/db`)));
-          assert.deepEqual(warm.map((r) => r.status), [200, 200, 200, 200]);
+          assert.deepEqual(
+            warm.map((r) => r.status),
+            [200, 200, 200, 200],
+          );
           const workers = new Set(warm.map((r) => r.body!.pid));
           for (const [id] of await db.query(`SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '${user}'`)) {
             await db.query(`KILL ${id}`).catch(() => undefined);
@@ -115,10 +127,17 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
           for (let i = 0; i < 8; i++) afterKill.push(await get(`${inst!.url}/prod/db`));
           for (const r of afterKill.filter((x) => x.status !== 200)) assert.equal(r.status, 500, r.text.slice(0, 300));
           const ok = afterKill.filter((r) => r.status === 200);
-          assert.ok(afterKill.filter((r) => r.status !== 200).length <= WORKERS, `at most one failure per worker after KILL: ${afterKill.map((r) => r.status)}`);
+          assert.ok(
+            afterKill.filter((r) => r.status !== 200).length <= WORKERS,
+            `at most one failure per worker after KILL: ${afterKill.map((r) => r.status)}`,
+          );
           assert.equal(afterKill.at(-1)!.status, 200, `then requests succeed: ${afterKill.map((r) => r.status)}`);
-          assert.ok(ok.every((r) => r.body!.wait_timeout === 2), 'the new connections have wait_timeout = 2');
-          for (const r of ok) assert.ok(workers.has(r.body!.pid) || workers.size < WORKERS, `worker ${r.body!.pid} is new: a worker was restarted`);
+          assert.ok(
+            ok.every((r) => r.body!.wait_timeout === 2),
+            'the new connections have wait_timeout = 2',
+          );
+          for (const r of ok)
+            assert.ok(workers.has(r.body!.pid) || workers.size < WORKERS, `worker ${r.body!.pid} is new: a worker was restarted`);
           const conns = new Set(ok.map((r) => r.body!.conn));
           // Let the server drop the idle connections itself.
           const deadline = Date.now() + 30_000;
@@ -126,12 +145,18 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
           assert.equal(await db.connections(user), 0, 'the server closed the idle connections');
           const afterIdle: Reply[] = [];
           for (let i = 0; i < 6; i++) afterIdle.push(await get(`${inst!.url}/prod/db`));
-          assert.deepEqual(afterIdle.map((r) => r.status), [200, 200, 200, 200, 200, 200], afterIdle.map((r) => r.text.slice(0, 300)).join('\n'));
+          assert.deepEqual(
+            afterIdle.map((r) => r.status),
+            [200, 200, 200, 200, 200, 200],
+            afterIdle.map((r) => r.text.slice(0, 300)).join('\n'),
+          );
           for (const r of afterIdle) {
             assert.ok(!conns.has(r.body!.conn), 'a new connection after the idle drop');
             assert.ok(workers.has(r.body!.pid) || workers.size < WORKERS, `worker ${r.body!.pid} is new: a worker was restarted`);
           }
-          t.diagnostic(`CI ${version}: after KILL ${afterKill.map((r) => r.status).join(' ')}; after the idle timeout closed every connection: ${afterIdle.map((r) => r.status).join(' ')}`);
+          t.diagnostic(
+            `CI ${version}: after KILL ${afterKill.map((r) => r.status).join(' ')}; after the idle timeout closed every connection: ${afterIdle.map((r) => r.status).join(' ')}`,
+          );
         } finally {
           await db.query('SET GLOBAL wait_timeout = 28800');
         }
@@ -153,7 +178,10 @@ describe('MariaDB in long-lived CodeIgniter workers', () => {
         assert.ok(sameWorker, 'a later request ran on the worker that leaked the transaction');
         assert.equal(sameWorker.body!.conn, leak.body!.conn, 'rolled back on the same connection, not by reconnecting');
         assert.deepEqual(await db.query("SELECT COUNT(*) FROM app.hits WHERE note = 'leaked'"), [['0']]);
-        const warning = inst!.logs().split('\n').find((l) => /transaction/i.test(l) && /roll/i.test(l));
+        const warning = inst!
+          .logs()
+          .split('\n')
+          .find((l) => /transaction/i.test(l) && /roll/i.test(l));
         assert.ok(warning, `a warning in the log names the rolled back transaction:\n${tail(inst!.logs(), 15)}`);
         t.diagnostic(`CI ${version}: ${warning}`);
       });

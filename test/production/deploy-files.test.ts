@@ -110,7 +110,8 @@ describe('deploy/: Kubernetes manifests, image recipe, HAProxy and .rr.yaml agre
   it('labels and references: Service, PodDisruptionBudget and HPA point at the Deployment', () => {
     const labels = deployment.spec.template.metadata.labels;
     for (const [key, value] of Object.entries(deployment.spec.selector.matchLabels)) assert.equal(labels[key], value);
-    for (const [key, value] of Object.entries(k.get('Service')!.spec.selector)) assert.equal(labels[key], value, 'Service selects the pods');
+    for (const [key, value] of Object.entries(k.get('Service')!.spec.selector))
+      assert.equal(labels[key], value, 'Service selects the pods');
     for (const [key, value] of Object.entries(k.get('PodDisruptionBudget')!.spec.selector.matchLabels)) assert.equal(labels[key], value);
     const hpa = k.get('HorizontalPodAutoscaler')!;
     assert.deepEqual(
@@ -142,7 +143,10 @@ describe('deploy/: Kubernetes manifests, image recipe, HAProxy and .rr.yaml agre
     const workers = rr.http!.pool.num_workers;
     const perWorker = rr.http!.pool.supervisor?.max_worker_memory;
     assert.ok(perWorker, 'supervisor.max_worker_memory set');
-    assert.ok(mebibytes(container.resources.limits.memory) >= workers * perWorker, `${container.resources.limits.memory} >= ${workers} x ${perWorker} MB`);
+    assert.ok(
+      mebibytes(container.resources.limits.memory) >= workers * perWorker,
+      `${container.resources.limits.memory} >= ${workers} x ${perWorker} MB`,
+    );
   });
 
   it('the image recipe: PHP 8.2 CLI + Node 20, the extensions, the ports and the command the Deployment runs', () => {

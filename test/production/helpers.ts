@@ -25,7 +25,8 @@ export type AppResult = { app: string } | { skip: string };
  */
 export function prodApp(name: string, version: CiVersion, env: Record<string, string | number | boolean>): AppResult {
   const target = path.join(ROOT, 'tmp', `${name}-${version}`);
-  const script = (args: string[]) => spawnSync('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), target, ...args, '--fixtures'], { encoding: 'utf8', timeout: 180_000 });
+  const script = (args: string[]) =>
+    spawnSync('bash', [path.join(ROOT, 'scripts/ci4-app.sh'), target, ...args, '--fixtures'], { encoding: 'utf8', timeout: 180_000 });
   let res = script(['--version', version]);
   // A ci4-app.sh from before --version makes 4.1.3 only.
   if (res.status === 2 && /unknown option --version/.test(res.stderr) && version === '4.1.3') res = script([]);

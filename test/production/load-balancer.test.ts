@@ -46,7 +46,9 @@ function haproxyConfig(pem: string, servers: Instance[]): string {
   swap(/^(\s*)bind :80$/m, '$1bind 127.0.0.1:{{PORT:main}}');
   swap(/^(\s*)bind :443 ssl crt \S+ alpn \S+$/m, `$1bind 127.0.0.1:{{PORT:tls}} ssl crt ${pem} alpn http/1.1`);
   swap(/^(\s*default-server) inter \S+ (fall \d+ rise \d+) check port \d+$/m, '$1 inter 250ms $2 check');
-  servers.forEach((s, i) => swap(new RegExp(`^(\\s*)server app${i + 1} \\S+$`, 'm'), `$1server app${i + 1} 127.0.0.1:${s.port} port ${s.statusPort}`));
+  servers.forEach((s, i) =>
+    swap(new RegExp(`^(\\s*)server app${i + 1} \\S+$`, 'm'), `$1server app${i + 1} 127.0.0.1:${s.port} port ${s.statusPort}`),
+  );
   return text;
 }
 
@@ -76,25 +78,21 @@ function clientGet(url: string, headers: Record<string, string> = {}): Promise<{
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = mod.request(
-      u,
-      { method: 'GET', headers, localAddress: CLIENT_IP, rejectUnauthorized: false, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: any = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // an error page
-          }
-          const sc = res.headers['set-cookie'] ?? [];
-          resolve({ status: res.statusCode ?? 0, body, cookies: sc.map((c) => c.split(';')[0]!) });
-        });
-      },
-    );
+    const req = mod.request(u, { method: 'GET', headers, localAddress: CLIENT_IP, rejectUnauthorized: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: any = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // an error page
+        }
+        const sc = res.headers['set-cookie'] ?? [];
+        resolve({ status: res.statusCode ?? 0, body, cookies: sc.map((c) => c.split(';')[0]!) });
+      });
+    });
     req.once('error', reject);
     req.end();
   });
@@ -129,7 +127,27 @@ describe('Burner instances behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
     certDir = mkdtempSync(path.join(tmpdir(), 'burner-lb-cert-'));
     const key = path.join(certDir, 'key.pem');
     const crt = path.join(certDir, 'crt.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', crt], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+      ],
+      { stdio: 'ignore' },
+    );
     const pem = path.join(certDir, 'site.pem');
     writeFileSync(pem, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
     lb = await startHaproxy(haproxyConfig(pem, instances));
@@ -171,7 +189,9 @@ describe('Burner instances behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
     // Straight to an instance, the forwarded headers come from an untrusted peer (127.0.0.2): ignored.
     const direct = await clientGet(`${instances[0]!.url}/prod/client`, { 'x-forwarded-for': '6.6.6.6' });
     assert.equal(direct.body.ip, CLIENT_IP);
-    t.diagnostic(`client ${CLIENT_IP} seen as ${tls.body.ip} (https: ${tls.body.secure}) on ${[...seen].join(' and ')}; session visits 1..7`);
+    t.diagnostic(
+      `client ${CLIENT_IP} seen as ${tls.body.ip} (https: ${tls.body.secure}) on ${[...seen].join(' and ')}; session visits 1..7`,
+    );
   });
 
   it('a rolling restart under load: 0 failed requests', async (t) => {
@@ -224,7 +244,11 @@ describe('Burner instances behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
         const exitAt = Date.now();
         assert.equal(code, 0, `${name} exits cleanly after SIGTERM:\n${inst.logs().slice(-3000)}`);
         const finished = await inflight;
-        assert.equal(finished.status, 200, `${name}'s in-flight request finished: ${finished.text.slice(0, 200)}\n${inst.logs().slice(-3000)}`);
+        assert.equal(
+          finished.status,
+          200,
+          `${name}'s in-flight request finished: ${finished.text.slice(0, 200)}\n${inst.logs().slice(-3000)}`,
+        );
         if (drainPhase) {
           assert.ok(acceptingWhenUnhealthy, `${name}: /health answered 503 while HTTP still accepted`);
           assert.ok(acceptingWhenOut, `${name}: HAProxy took it out before it stopped accepting`);
@@ -253,7 +277,11 @@ describe('Burner instances behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
           `served by ${JSON.stringify(byInstance)}; drain phase ${drainPhase ? `on (status.drain_delay ${DRAIN_DELAY})` : 'NOT in this build'}`,
       );
       for (const n of notes) t.diagnostic(n);
-      assert.deepEqual(failed.slice(0, 10).map((r) => `${r.status} ${r.error ?? r.text.slice(0, 200)}`), [], `${failed.length} of ${replies.length} requests failed`);
+      assert.deepEqual(
+        failed.slice(0, 10).map((r) => `${r.status} ${r.error ?? r.text.slice(0, 200)}`),
+        [],
+        `${failed.length} of ${replies.length} requests failed`,
+      );
     } finally {
       await run.stop();
     }

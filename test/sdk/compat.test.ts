@@ -59,9 +59,7 @@ async function json(res: Response): Promise<Record<string, any>> {
 }
 
 /** A node:http GET that reports interim (1xx) responses and trailers, which fetch() hides. */
-function rawGet(
-  url: string,
-): Promise<{
+function rawGet(url: string): Promise<{
   status: number;
   body: string;
   informational: Array<{ status: number; headers: http.IncomingHttpHeaders }>;
@@ -292,15 +290,12 @@ function psr7Cases(relay: 'pipes' | 'tcp' | 'unix'): void {
 
     // Spiral\\RoadRunner\\Logger writes '[php warning] msg {ctx}' to STDERR with no trailing newline; RoadRunner logs
     // each stderr write as it comes, Burner a partial line once nothing follows it (src/pool/output.ts).
-    test(
-      'Worker::getLogger() output reaches the server log',
-      async () => {
-        const tag = `log-${relay}-${Date.now()}`;
-        const res = await fetch(`${s.url}/log?tag=${tag}`);
-        assert.equal(await res.text(), 'logged');
-        assert.ok(await eventually(() => s.logs().includes(`sdk logger line ${tag}`), 5_000), 'the logger line is in the server log');
-      },
-    );
+    test('Worker::getLogger() output reaches the server log', async () => {
+      const tag = `log-${relay}-${Date.now()}`;
+      const res = await fetch(`${s.url}/log?tag=${tag}`);
+      assert.equal(await res.text(), 'logged');
+      assert.ok(await eventually(() => s.logs().includes(`sdk logger line ${tag}`), 5_000), 'the logger line is in the server log');
+    });
 
     test('the goridge RPC client inside a worker reaches the informer (RR_RPC from the server)', async () => {
       const body = await json(await fetch(`${s.url}/rpc`));

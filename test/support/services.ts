@@ -173,9 +173,13 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     throw new Error(`mariadb-install-db failed (${init.code}):\n${init.stdout}\n${init.stderr}`);
   }
   const cli = (sql: string, timeoutMs = 30_000) =>
-    exec('mariadb', ['--no-defaults', '-uroot', '-h127.0.0.1', `-P${port}`, '--batch', '--skip-column-names', '--connect-timeout=2', '-e', sql], {
-      timeoutMs,
-    });
+    exec(
+      'mariadb',
+      ['--no-defaults', '-uroot', '-h127.0.0.1', `-P${port}`, '--batch', '--skip-column-names', '--connect-timeout=2', '-e', sql],
+      {
+        timeoutMs,
+      },
+    );
   const daemon = new Daemon(
     'mariadbd',
     'mariadbd',
@@ -277,7 +281,21 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
   const daemon = new Daemon(
     'redis-server',
     'redis-server',
-    () => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...(options.args ?? [])],
+    () => [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      ...(options.args ?? []),
+    ],
     async () => {
       try {
         return (await respCommand(port, ['PING'], 2_000)) === 'PONG';
@@ -316,7 +334,14 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
       return reply
         .split('\n')
         .filter((l) => l.trim() !== '')
-        .map((l) => Object.fromEntries(l.trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])))
+        .map((l) =>
+          Object.fromEntries(
+            l
+              .trim()
+              .split(' ')
+              .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+          ),
+        )
         .filter((c) => c.cmd !== 'client|list' && c.cmd !== 'client');
     },
   };
@@ -519,16 +544,21 @@ export async function startHaproxy(config: string): Promise<Haproxy> {
       sock.write(command + '\n');
     });
   const usesSocket = text.includes(socket);
-  const daemon = new Daemon('haproxy', 'haproxy', () => ['-db', '-f', configFile], async () => {
-    if (usesSocket) {
-      try {
-        if (!(await admin('show info')).includes('Name: HAProxy')) return false;
-      } catch {
-        return false;
+  const daemon = new Daemon(
+    'haproxy',
+    'haproxy',
+    () => ['-db', '-f', configFile],
+    async () => {
+      if (usesSocket) {
+        try {
+          if (!(await admin('show info')).includes('Name: HAProxy')) return false;
+        } catch {
+          return false;
+        }
       }
-    }
-    return canConnect(main);
-  });
+      return canConnect(main);
+    },
+  );
   const stop = async () => {
     await daemon.stop();
     rmSync(dir, { recursive: true, force: true });

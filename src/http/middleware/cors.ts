@@ -7,7 +7,10 @@ export class Cors {
   private readonly originRegex: RegExp | undefined;
 
   constructor(private readonly options: CorsOptions) {
-    this.origins = (options.allowed_origin ?? '*').split(',').map((o) => o.trim()).filter(Boolean);
+    this.origins = (options.allowed_origin ?? '*')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
     this.originRegex = options.allowed_origin_regex ? new RegExp(options.allowed_origin_regex) : undefined;
   }
 
@@ -26,7 +29,8 @@ export class Cors {
     if (allowed) {
       headers['access-control-allow-origin'] = allowed;
       headers['access-control-allow-methods'] = this.options.allowed_methods ?? 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS';
-      headers['access-control-allow-headers'] = this.options.allowed_headers ?? String(req.headers['access-control-request-headers'] ?? '*');
+      headers['access-control-allow-headers'] =
+        this.options.allowed_headers ?? String(req.headers['access-control-request-headers'] ?? '*');
       if (this.options.allow_credentials) headers['access-control-allow-credentials'] = 'true';
       if (this.options.max_age) headers['access-control-max-age'] = String(this.options.max_age);
     }

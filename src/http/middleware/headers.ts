@@ -6,7 +6,11 @@ import type { RequestContext } from '../proto.js';
 import { Cors } from './cors.js';
 import type { Middleware, RequestResult } from './types.js';
 
-export function headersMiddleware(options: { request: Record<string, string>; response: Record<string, string>; cors?: CorsOptions }): Middleware {
+export function headersMiddleware(options: {
+  request: Record<string, string>;
+  response: Record<string, string>;
+  cors?: CorsOptions;
+}): Middleware {
   const cors = options.cors ? new Cors(options.cors) : undefined;
   const request = Object.entries(options.request).map(([name, value]) => [canonicalHeaderName(name), value] as const);
   const response = Object.keys(options.response).length > 0 ? options.response : undefined;
