@@ -102,7 +102,7 @@ final class Installer
                 . ($offline ? ' --offline' : '') . ' ' . escapeshellarg($spec);
             [$code, $output] = $this->run($command, $staging);
             if ($code !== 0) {
-                throw new InstallFailed("`npm install` failed (exit code {$code})" . self::tail($output), $advice);
+                throw new InstallFailed("`npm install` failed (exit code {$code})" . Shell::tail($output), $advice);
             }
             $entry = $staging . '/node_modules/' . self::NPM_PACKAGE . '/bin/rr.js';
             if (! is_file($entry)) {
@@ -123,12 +123,12 @@ final class Installer
             [$code, $output] = $this->run(escapeshellarg($launcher) . ' --version', $this->rootPath);
             if ($code !== 0 || ! str_contains($output, 'burner')) {
                 // Put the previous server back where the previous vendor/bin/rr expects it.
-                self::remove($target);
+                Shell::remove($target);
                 if (file_exists($old)) {
                     rename($old, $target);
                 }
                 throw new InstallFailed(
-                    "`vendor/bin/rr --version` failed with the new server (exit code {$code})" . self::tail($output),
+                    "`vendor/bin/rr --version` failed with the new server (exit code {$code})" . Shell::tail($output),
                     'Check that `node --version` is 20.15 or newer; run `node vendor/' . self::NPM_PACKAGE . '/node_modules/'
                     . self::NPM_PACKAGE . '/bin/rr.js --version` for details.'
                 );
@@ -143,13 +143,13 @@ final class Installer
         } catch (\Throwable $e) {
             throw (new InstallFailed($e->getMessage(), 'Check that vendor/ is writable.'))->keeping($keep);
         } finally {
-            self::remove($staging);
-            self::remove($old);
+            Shell::remove($staging);
+            Shell::remove($old);
             if (is_file($launcher)) {
                 unlink($launcher);
             }
             if ($packDir !== null) {
-                self::remove($packDir);
+                Shell::remove($packDir);
             }
         }
     }
@@ -217,9 +217,9 @@ final class Installer
             . ' --pack-destination ' . escapeshellarg($packDir), $real);
         $tarballs = glob($packDir . '/*.tgz') ?: [];
         if ($code !== 0 || count($tarballs) !== 1) {
-            self::remove($packDir);
+            Shell::remove($packDir);
             throw new InstallFailed(
-                "`npm pack` in {$real} failed (exit code {$code})" . self::tail($output),
+                "`npm pack` in {$real} failed (exit code {$code})" . Shell::tail($output),
                 'Run `npm ci && npm pack` there yourself and pass the tarball with --server.',
             );
         }
@@ -247,76 +247,28 @@ final class Installer
 
     public function writeConfig(string $driver): string
     {
-        $template = (string) file_get_contents(dirname(__DIR__) . '/Templates/Burner.php.tpl');
-        $file = $this->rootPath . 'app/Config/Burner.php';
-        $this->backup($file);
-        file_put_contents($file, str_replace('{{driver}}', $driver, $template));
-        $this->log[] = 'wrote app/Config/Burner.php';
-
-        return $file;
+        return $this->configFiles()->writeConfig($driver);
     }
 
     public function writeServerConfig(): string
     {
-        $worker = $this->relativeWorkerPath();
-        $template = (string) file_get_contents(dirname(__DIR__) . '/Templates/rr.yaml.tpl');
-        $yaml = strtr($template, [
-            '{{php}}' => 'php',
-            '{{worker}}' => $worker,
-            '{{workers}}' => (string) self::cpuCount(),
-        ]);
-        $file = $this->rootPath . '.rr.yaml';
-        $this->backup($file);
-        file_put_contents($file, $yaml);
-        $this->log[] = 'wrote .rr.yaml (http on 0.0.0.0:8080, static files from public/, '
-            . self::cpuCount() . ' workers, rpc on 127.0.0.1:6001)';
-
-        return $file;
+        return $this->configFiles()->writeServerConfig();
     }
 
     /** Renames an existing file to <name>.<timestamp>.bak (never overwrites a backup). */
     public function backup(string $file): ?string
     {
-        if (! file_exists($file)) {
-            return null;
-        }
-        $stamp = date('Ymd-His');
-        $backup = "{$file}.{$stamp}.bak";
-        for ($n = 2; file_exists($backup); $n++) {
-            $backup = "{$file}.{$stamp}-{$n}.bak";
-        }
-        rename($file, $backup);
-        $this->log[] = 'kept the previous ' . $this->relative($file) . ' as ' . $this->relative($backup);
-
-        return $backup;
+        return $this->configFiles()->backup($file);
     }
 
     public static function cpuCount(): int
     {
-        $n = 0;
-        if (is_readable('/proc/cpuinfo')) {
-            $n = preg_match_all('/^processor\s*:/m', (string) file_get_contents('/proc/cpuinfo'));
-        }
-        if ($n < 1) {
-            $out = @shell_exec('nproc 2>/dev/null') ?: @shell_exec('sysctl -n hw.ncpu 2>/dev/null');
-            $n = (int) trim((string) $out);
-        }
-
-        return max(1, $n);
+        return ConfigFiles::cpuCount();
     }
 
-    /** The worker script as the server's command sees it from the project root. */
-    private function relativeWorkerPath(): string
+    private function configFiles(): ConfigFiles
     {
-        // The published package keeps the PHP code under php/ (the repository's layout); a path repository or a
-        // split of php/ alone has it at the package root.
-        foreach (['vendor/burner/burner/php/worker/codeigniter.php', 'vendor/burner/burner/worker/codeigniter.php'] as $relative) {
-            if (is_file($this->rootPath . $relative)) {
-                return $relative;
-            }
-        }
-
-        return $this->packagePath . 'worker/codeigniter.php';
+        return new ConfigFiles($this->rootPath, $this->packagePath, $this->log);
     }
 
     /**
@@ -347,42 +299,9 @@ final class Installer
         }
     }
 
-    private static function tail(string $output): string
-    {
-        $lines = array_slice(array_filter(explode("\n", trim($output)), static fn ($l) => trim($l) !== ''), -15);
-
-        return $lines === [] ? '' : ":\n    " . implode("\n    ", $lines);
-    }
-
     public static function which(string $program): ?string
     {
-        foreach (explode(PATH_SEPARATOR, (string) getenv('PATH')) as $dir) {
-            if ($dir !== '' && is_file($dir . '/' . $program) && is_executable($dir . '/' . $program)) {
-                return $dir . '/' . $program;
-            }
-        }
-
-        return null;
-    }
-
-    private static function remove(string $path): void
-    {
-        if (is_link($path) || is_file($path)) {
-            unlink($path);
-
-            return;
-        }
-        if (! is_dir($path)) {
-            return;
-        }
-        $items = new \RecursiveIteratorIterator(
-            new \RecursiveDirectoryIterator($path, \FilesystemIterator::SKIP_DOTS),
-            \RecursiveIteratorIterator::CHILD_FIRST,
-        );
-        foreach ($items as $item) {
-            $item->isDir() && ! $item->isLink() ? rmdir($item->getPathname()) : unlink($item->getPathname());
-        }
-        rmdir($path);
+        return Shell::which($program);
     }
 
     private function relative(string $path): string
