@@ -19,7 +19,9 @@ export interface Override {
 }
 
 /** Thrown with the message to report (the loader wraps it in its ConfigError). */
-export class OverrideError extends Error {}
+export class OverrideError extends Error {
+  override name = 'OverrideError';
+}
 
 export function parseOverride(spec: string, env: NodeJS.ProcessEnv): Override {
   const eq = spec.indexOf('=');

@@ -3,7 +3,9 @@ import net from 'node:net';
 import { Flag as Flags, FrameReader, decodeRpcFrame, encodeRpcFrame } from '../goridge/index.js';
 import { parseRpcAddress } from './server.js';
 
-export class RpcError extends Error {}
+export class RpcError extends Error {
+  override name = 'RpcError';
+}
 
 interface Pending {
   method: string;

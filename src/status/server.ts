@@ -10,7 +10,7 @@
  * so the balancer moves traffic away before the instance stops taking connections.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, parseAddress } from '../net/listen.js';
 import type { WorkerPool } from '../pool/types.js';
 import { WorkerState } from '../pool/types.js';
 
@@ -72,16 +72,8 @@ export class StatusServer {
     });
   }
 
-  async listen(): Promise<number> {
-    const { host, port } = splitAddress(this.options.address);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(): Promise<number> {
+    return listen(this.server, parseAddress(this.options.address, 'status.address'));
   }
 
   /** True once `drain()` was called: every check answers 503 from then on. */
@@ -147,10 +139,4 @@ export class StatusServer {
       })
       .end(body);
   }
-}
-
-export function splitAddress(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
-  return { host, port: Number(address.slice(i + 1)) };
 }
