@@ -139,7 +139,10 @@ export async function phpBuiltin(app: string): Promise<{ url: string; child: Chi
   };
 }
 
-/** Runs a command to completion (no shell). */
+/**
+ * Runs a command to completion (no shell) and returns its whole output: resolves on 'close' (every byte read), not on
+ * 'exit' (which may come before the last output chunk, and did on a busy machine).
+ */
 export function run(
   cmd: string,
   args: string[],
@@ -152,7 +155,11 @@ export function run(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.once('exit', (code) => {
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + String(err) });
+    });
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
