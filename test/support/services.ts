@@ -143,6 +143,43 @@ class Daemon {
 // ---------------------------------------------------------------------------------------------------------------
 // MariaDB
 
+/**
+ * Starts `daemon` (then `setup`, if given) and returns what every service handle has; if either fails, the daemon is
+ * stopped and its temp dir removed before the error is passed on.
+ */
+async function launch(
+  daemon: Daemon,
+  dir: string,
+  port: number,
+  setup?: () => Promise<void>,
+  startMs?: number,
+): Promise<RestartableService> {
+  const stop = async () => {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await daemon.start(startMs);
+    await setup?.();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    dir,
+    logs: () => daemon.logs(),
+    stop,
+    start: () => daemon.start(startMs),
+    kill: () => daemon.stop(),
+    async restart() {
+      await daemon.stop();
+      await daemon.start(startMs);
+    },
+  };
+}
+
 export interface MariaDb extends RestartableService {
   /** Runs SQL through the `mariadb` CLI as root; resolves with the tab-separated rows (no header), rejects on error. */
   query(sql: string): Promise<string[][]>;
@@ -201,29 +238,27 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     async () => (await cli('SELECT 1', 5_000)).code === 0,
     () => readIfExists(errLog),
   );
-  const stop = async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await daemon.start(120_000);
-    if (options.database) {
-      const { name, user, password } = options.database;
-      const q = (s: string) => s.replaceAll("'", "''");
-      const res = await cli(
-        `CREATE DATABASE IF NOT EXISTS \`${name}\`;` +
-          `CREATE USER IF NOT EXISTS '${q(user)}'@'127.0.0.1' IDENTIFIED BY '${q(password)}';` +
-          `CREATE USER IF NOT EXISTS '${q(user)}'@'%' IDENTIFIED BY '${q(password)}';` +
-          `GRANT ALL ON \`${name}\`.* TO '${q(user)}'@'127.0.0.1';` +
-          `GRANT ALL ON \`${name}\`.* TO '${q(user)}'@'%';` +
-          `GRANT PROCESS ON *.* TO '${q(user)}'@'127.0.0.1';`,
-      );
-      if (res.code !== 0) throw new Error(`creating the database failed:\n${res.stderr}`);
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const base = await launch(
+    daemon,
+    dir,
+    port,
+    async () => {
+      if (options.database) {
+        const { name, user, password } = options.database;
+        const q = (s: string) => s.replaceAll("'", "''");
+        const res = await cli(
+          `CREATE DATABASE IF NOT EXISTS \`${name}\`;` +
+            `CREATE USER IF NOT EXISTS '${q(user)}'@'127.0.0.1' IDENTIFIED BY '${q(password)}';` +
+            `CREATE USER IF NOT EXISTS '${q(user)}'@'%' IDENTIFIED BY '${q(password)}';` +
+            `GRANT ALL ON \`${name}\`.* TO '${q(user)}'@'127.0.0.1';` +
+            `GRANT ALL ON \`${name}\`.* TO '${q(user)}'@'%';` +
+            `GRANT PROCESS ON *.* TO '${q(user)}'@'127.0.0.1';`,
+        );
+        if (res.code !== 0) throw new Error(`creating the database failed:\n${res.stderr}`);
+      }
+    },
+    120_000,
+  );
   const query = async (sql: string) => {
     const res = await cli(sql);
     if (res.code !== 0) throw new Error(`mariadb: ${res.stderr.trim()} (SQL: ${sql})`);
@@ -233,17 +268,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
       .map((l) => l.split('\t'));
   };
   return {
-    host: '127.0.0.1',
-    port,
-    dir,
-    logs: () => daemon.logs(),
-    stop,
-    start: () => daemon.start(120_000),
-    kill: () => daemon.stop(),
-    async restart() {
-      await daemon.stop();
-      await daemon.start(120_000);
-    },
+    ...base,
     query,
     async connections(user: string) {
       const rows = await query(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${user.replaceAll("'", "''")}'`);
@@ -304,28 +329,8 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
       }
     },
   );
-  const stop = async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await daemon.start();
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return {
-    host: '127.0.0.1',
-    port,
-    dir,
-    logs: () => daemon.logs(),
-    stop,
-    start: () => daemon.start(),
-    kill: () => daemon.stop(),
-    async restart() {
-      await daemon.stop();
-      await daemon.start();
-    },
+    ...(await launch(daemon, dir, port)),
     command: (...args: string[]) => respCommand(port, args),
     commandIn: (db: number, ...args: string[]) => respCommand(port, args, 10_000, db),
     async clients() {
@@ -465,28 +470,8 @@ export async function startMemcached(options: { args?: string[] } = {}): Promise
       }
     },
   );
-  const stop = async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await daemon.start();
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return {
-    host: '127.0.0.1',
-    port,
-    dir,
-    logs: () => daemon.logs(),
-    stop,
-    start: () => daemon.start(),
-    kill: () => daemon.stop(),
-    async restart() {
-      await daemon.stop();
-      await daemon.start();
-    },
+    ...(await launch(daemon, dir, port)),
     command: (line: string) => command(line),
     async stats() {
       const text = await command('stats');
@@ -559,17 +544,8 @@ export async function startHaproxy(config: string): Promise<Haproxy> {
       return canConnect(main);
     },
   );
-  const stop = async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await daemon.start();
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { host: '127.0.0.1', port: main, ports, dir, socket, configFile, logs: () => daemon.logs(), stop, admin };
+  const { logs, stop } = await launch(daemon, dir, main);
+  return { host: '127.0.0.1', port: main, ports, dir, socket, configFile, logs, stop, admin };
 }
 
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
