@@ -1,32 +1,11 @@
 /** Config mistakes of issue 14 #9 and keys Burner accepts but ignores (issue 12): each named with file:line:key. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
 import { checkDirectories } from '../../src/config/paths.js';
-
-function inDir<T>(text: string, fn: (file: string, dir: string) => T): T {
-  const dir = mkdtempSync(path.join(tmpdir(), 'burner-findings-'));
-  try {
-    const file = path.join(dir, '.rr.yaml');
-    writeFileSync(file, text);
-    return fn(file, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('expected an error');
-}
+import { errorOf, withFile as inDir } from './helpers.js';
 
 const BASE = `version: "3"
 server:

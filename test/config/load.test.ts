@@ -1,22 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, expandEnv, parseDotenv, ConfigError } from '../../src/config/load.js';
+import { loadConfig, expandEnv, parseDotenv } from '../../src/config/load.js';
+import { errorOf, withFile } from './helpers.js';
 import { parseDuration } from '../../src/config/duration.js';
-
-function withFile(text: string, fn: (file: string, dir: string) => void, extra: Record<string, string> = {}): void {
-  const dir = mkdtempSync(path.join(tmpdir(), 'burner-cfg-'));
-  try {
-    const file = path.join(dir, '.rr.yaml');
-    writeFileSync(file, text);
-    for (const [name, body] of Object.entries(extra)) writeFileSync(path.join(dir, name), body);
-    fn(file, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const BASE = `version: "3"
 server:
@@ -24,16 +11,6 @@ server:
 http:
   address: 127.0.0.1:8080
 `;
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('expected an error');
-}
 
 test('durations follow Go syntax; a bare number is nanoseconds', () => {
   assert.equal(parseDuration('60s'), 60_000);

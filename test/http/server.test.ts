@@ -9,6 +9,7 @@ import { readdir, readlink, writeFile, mkdir, symlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { multipart, waitEmpty } from './client.js';
 import { rawExchange, startServer, type TestServer } from './helpers.js';
 import { startServerProcess } from './process.js';
 
@@ -57,18 +58,6 @@ function request(
   });
 }
 
-function multipart(parts: { name: string; filename?: string; type?: string; data: Buffer | string }[]): { body: Buffer; type: string } {
-  const boundary = '----burner' + randomBytes(8).toString('hex');
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`;
-    if (p.filename !== undefined) head += `; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}`;
-    chunks.push(Buffer.from(head + '\r\n\r\n'), Buffer.from(p.data), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
-}
-
 /** Files under `dir` this process still holds open (the server runs in the test process). */
 async function openFilesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -90,16 +79,6 @@ async function waitClosed(dir: string): Promise<string[]> {
 }
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
-
-/** Temp files are removed right after the response is written; give the unlinks a moment to land. */
-async function waitEmpty(dir: string): Promise<string[]> {
-  let left = await readdir(dir);
-  for (let i = 0; i < 100 && left.length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    left = await readdir(dir);
-  }
-  return left;
-}
 
 for (const codec of ['json', 'proto'] as const) {
   describe(`HTTP plugin with real PHP workers (${codec})`, () => {
