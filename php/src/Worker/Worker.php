@@ -25,8 +25,13 @@ final class Worker
     /** A STREAM frame was sent and the frame that ends the stream was not sent yet. */
     private bool $streaming = false;
     private bool $streamStopped = false;
-    /** The server sent {"stop":true} while we were busy streaming. */
-    private bool $stopRequested = false;
+    /**
+     * Frames read while a response was being streamed that belong to later requests (a pipelining server may send
+     * the next request before this one is answered, or a stop): waitPayload() takes them first, in order.
+     *
+     * @var list<Frame>
+     */
+    private array $pending = [];
 
     /**
      * @param OutputInterceptor|bool $interceptOutput true: divert echo/print to STDERR (the default, required for
@@ -78,16 +83,17 @@ final class Worker
         $this->interceptor?->armBetweenRequests();
         $this->streaming = false;
         $this->streamStopped = false;
-        if ($this->stopRequested) {
-            return null;
-        }
 
         while (true) {
-            try {
-                $frame = $this->relay->receive();
-            } catch (RelayClosedException) {
-                // The server closed our input between two frames: it is gone, so the loop ends like on stop.
-                return null;
+            if ($this->pending !== []) {
+                $frame = \array_shift($this->pending);
+            } else {
+                try {
+                    $frame = $this->relay->receive();
+                } catch (RelayClosedException) {
+                    // The server closed our input between two frames: it is gone, so the loop ends like on stop.
+                    return null;
+                }
             }
 
             if ($frame->hasFlag(Frame::CONTROL)) {
@@ -205,6 +211,10 @@ final class Worker
         return false;
     }
 
+    /**
+     * Reads what the server sent while we stream: a STOP for this stream, or frames for later (the next request of
+     * a pipelining server, a stop request), which are kept for waitPayload() in order, never dropped.
+     */
     private function pollStreamStop(): void
     {
         while ($this->relay->hasFrame(0.0)) {
@@ -214,12 +224,19 @@ final class Worker
 
                 return;
             }
-            if ($frame->hasFlag(Frame::CONTROL) && $this->handleControl($frame)) {
-                // A stop request in the middle of a stream: end the stream, then leave the loop.
-                $this->stopRequested = true;
-                $this->streamStopped = true;
+            if ($frame->hasFlag(Frame::CONTROL)) {
+                if ($this->handleControl($frame)) {
+                    // A stop request in the middle of a stream: end the stream; waitPayload() then ends the loop
+                    // (after any request that arrived before the stop).
+                    $this->pending[] = $frame;
+                    $this->streamStopped = true;
 
-                return;
+                    return;
+                }
+                continue;
+            }
+            if (!($frame->byte10 & Frame::PONG)) {
+                $this->pending[] = $frame;
             }
         }
     }

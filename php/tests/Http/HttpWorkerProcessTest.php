@@ -70,6 +70,30 @@ final class HttpWorkerProcessTest extends TestCase
         $this->finish();
     }
 
+    public function testPipelinedRequestsOverRealPipesAreAnsweredInOrder(): void
+    {
+        $ctx = static fn (string $path): string => '{"remoteAddr":"127.0.0.1","protocol":"HTTP/1.1","method":"GET",'
+            . '"uri":"http://app.test' . $path . '","headers":{},"cookies":{},"rawQuery":"","parsed":false,'
+            . '"uploads":null,"attributes":{}}';
+        $frame = static fn (string $path): string => Frame::packFrame($ctx($path), Frame::CODEC_JSON, [\strlen($ctx($path))]);
+        // Three requests in one write, as a pipelining server may leave them in the pipe: a plain one, a streamed
+        // one (the worker polls for STOP while streaming, with the third request already waiting), a plain one.
+        $this->w->send($frame('/a') . $frame('/stream') . $frame('/c'));
+
+        [, , $body] = $this->read();
+        self::assertSame('http://app.test/a', \json_decode($body, true)['uri']);
+        $chunks = [];
+        do {
+            [$f, , $body] = $this->read();
+            $chunks[] = $body;
+        } while ($f->hasStreamBit(Frame::STREAM));
+        self::assertSame(['one,', 'two,', 'end'], $chunks);
+        [, , $body] = $this->read();
+        self::assertSame('http://app.test/c', \json_decode($body, true)['uri']);
+        $this->w->drainStderr();
+        $this->finish();
+    }
+
     public function testJsonRoundTripAndSwitchingCodecs(): void
     {
         $this->w->sendPayload('{"remoteAddr":"::1","protocol":"HTTP/2.0","method":"GET","uri":"https://app.test/","headers":{},'

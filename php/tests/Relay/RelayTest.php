@@ -69,6 +69,20 @@ final class RelayTest extends TestCase
         self::assertFalse($right->hasFrame());
     }
 
+    public function testTwoFramesInOneWriteAreReadOneAtATime(): void
+    {
+        [$a, $b] = $this->pair();
+        $right = new StreamRelay($b, $b);
+        \fwrite($a, Frame::packFrame('first', 0, [0]) . Frame::packFrame('second', Frame::CODEC_JSON, [1]));
+
+        self::assertSame('first', $right->receive()->payload);
+        // PHP's stream buffer may already hold the second frame: hasFrame() must see it there, not only in the socket.
+        self::assertTrue($right->hasFrame(0.0));
+        $second = $right->receive();
+        self::assertSame(['second', Frame::CODEC_JSON, [1]], [$second->payload, $second->flags, $second->options]);
+        self::assertFalse($right->hasFrame(0.0), 'nothing read past the second frame');
+    }
+
     public function testFrameWrittenOneByteAtATimeIsReassembled(): void
     {
         $payload = 'header-part' . \str_repeat('B', 40);

@@ -136,6 +136,64 @@ final class WorkerTest extends TestCase
         self::assertNull($this->worker->waitPayload());
     }
 
+    public function testRequestsWrittenTogetherAreAnsweredInOrder(): void
+    {
+        // A pipelining server: the second request is in the relay before the first is answered.
+        \fwrite($this->server, Frame::packFrame('h1' . 'b1', 0, [2]) . Frame::packFrame('h2' . 'b2', 0, [2]));
+
+        $first = $this->worker->waitPayload();
+        self::assertSame(['h1', 'b1'], [$first->header, $first->body]);
+        $this->worker->respond(new Payload('', 'answer 1'));
+        $second = $this->worker->waitPayload();
+        self::assertSame(['h2', 'b2'], [$second->header, $second->body]);
+        $this->worker->respond(new Payload('', 'answer 2'));
+
+        self::assertSame('answer 1', $this->serverSide->receive()->payload);
+        self::assertSame('answer 2', $this->serverSide->receive()->payload);
+    }
+
+    public function testARequestWaitingDuringAStreamIsServedAfterIt(): void
+    {
+        \fwrite($this->server, Frame::packFrame('', 0, [0]) . Frame::packFrame('next' . 'body', 0, [4]));
+        self::assertNotNull($this->worker->waitPayload());
+
+        // Streaming polls the relay for a STOP: the waiting request is not one, and must not be lost.
+        $this->worker->respond(new Payload('', 'chunk1'), 0, true);
+        self::assertFalse($this->worker->isStreamStopped());
+        $this->worker->respond(new Payload('', 'chunk2'), 0, true);
+        self::assertFalse($this->worker->isStreamStopped());
+        $this->worker->respond(new Payload('', 'end'), 0, false);
+
+        $next = $this->worker->waitPayload();
+        self::assertNotNull($next);
+        self::assertSame(['next', 'body'], [$next->header, $next->body]);
+        $this->worker->respond(new Payload('', 'answer 2'));
+
+        $answers = [];
+        for ($i = 0; $i < 4; $i++) {
+            $frame = $this->serverSide->receive();
+            $answers[] = [$frame->payload, $frame->byte10];
+        }
+        self::assertSame([['chunk1', Frame::STREAM], ['chunk2', Frame::STREAM], ['end', 0], ['answer 2', 0]], $answers);
+    }
+
+    public function testAStopAfterAWaitingRequestEndsTheLoopAfterThatRequest(): void
+    {
+        $this->serverSends('', 0, [0]);
+        self::assertNotNull($this->worker->waitPayload());
+        $this->worker->respond(new Payload('', 'a'), 0, true);
+        \fwrite($this->server, Frame::packFrame('queued', 0, [0])
+            . Frame::packFrame('{"stop":true}', Frame::CONTROL | Frame::CODEC_JSON));
+        self::assertTrue($this->worker->isStreamStopped(), 'a stop request ends the stream');
+        $this->worker->respond(new Payload('', ''), 0, false);
+
+        $queued = $this->worker->waitPayload();
+        self::assertNotNull($queued, 'the request sent before the stop is served');
+        self::assertSame('queued', $queued->body);
+        $this->worker->respond(new Payload('', 'done'));
+        self::assertNull($this->worker->waitPayload());
+    }
+
     public function testServerClosingTheRelayBetweenFramesEndsTheLoop(): void
     {
         $this->serverSends('', 0, [0]);
