@@ -141,6 +141,8 @@ export interface BurnerOptions {
   readyPath: string;
   /** Options for Burner's node process (e.g. `--cpu-prof`), before bin/rr.js. */
   nodeArgs?: string[];
+  /** http.pool.pipelining (off by default, as in Burner). */
+  pipelining?: boolean;
 }
 
 export async function startBurner(opts: BurnerOptions): Promise<Server> {
@@ -158,6 +160,7 @@ export async function startBurner(opts: BurnerOptions): Promise<Server> {
     `    dir: ${JSON.stringify(path.join(opts.dir, 'uploads'))}`,
     '  pool:',
     `    num_workers: ${opts.workers}`,
+    ...(opts.pipelining ? ['    pipelining: true'] : []),
     'logs:',
     '  level: warn',
     '',

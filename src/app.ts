@@ -59,6 +59,7 @@ export function poolOptions(config: Config, pool: NonNullable<Config['http']>['p
     streamTimeout: pool.stream_timeout,
     maxQueueSize: pool.max_queue_size,
     debug: pool.debug,
+    pipelining: pool.pipelining,
     supervisor: sup
       ? {
           watchTick: sup.watch_tick,

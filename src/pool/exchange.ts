@@ -15,6 +15,17 @@ export class WorkerStopRequest extends Error {
   }
 }
 
+/**
+ * A request written ahead to a busy worker (http.pool.pipelining) that the worker never began: it broke, or asked to
+ * stop, before answering the request in front. The pool gives the request to another worker.
+ */
+export class RequestNotStarted extends Error {
+  constructor(pid: number) {
+    super(`worker ${pid} ended before it began this request`);
+    this.name = 'RequestNotStarted';
+  }
+}
+
 /** How a worker failure is handled (WorkerProcess.fail). */
 export interface FailOptions {
   /** Error kind for the request in flight (default Network). */
@@ -77,11 +88,25 @@ export class Exchange {
       if (signal.aborted) this.abortRequested = true;
       else signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (limits.execTtl > 0) this.execTimer = setTimeout(execTtlExpired, limits.execTtl, this);
+  }
+
+  /** The worker begins this request now (at once, or when the request ahead of it is answered): exec_ttl starts. */
+  begin(): void {
+    if (this.limits.execTtl > 0 && !this.settled) this.execTimer = setTimeout(execTtlExpired, this.limits.execTtl, this);
   }
 
   get pending(): boolean {
     return !this.settled;
+  }
+
+  /** The answer is a stream (its first chunk came). */
+  get streamed(): boolean {
+    return this.streaming;
+  }
+
+  /** The client of this request is gone (its signal fired). */
+  get clientGone(): boolean {
+    return this.options?.signal?.aborted === true;
   }
 
   /** The client is gone: a running stream gets STOP and is drained; a stream that has not begun is stopped at once. */

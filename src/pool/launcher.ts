@@ -5,7 +5,25 @@
 import { openIpc, type Ipc, type WorkerLink } from './ipc.js';
 import { WorkerState } from './state.js';
 import type { Log, PoolOptions } from './types.js';
-import { WorkerProcess, type LaunchOptions, type WorkerSpawnOptions } from './worker.js';
+import { WorkerProcess } from './worker.js';
+
+export interface WorkerSpawnOptions {
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  allocateTimeout: number;
+  streamTimeout: number;
+  /** Per-exec hard limit (0 = none). */
+  execTtl: number;
+  log: Log;
+}
+
+export interface LaunchOptions {
+  /** Executions after which the worker retires (max_jobs + jitter; default: no limit). */
+  maxExecs?: number;
+  /** Called once when the worker breaks or exits unexpectedly (not for a stop the owner asked for). */
+  onDead?: (w: WorkerProcess) => void;
+}
 
 export class WorkerLauncher {
   private readonly live = new Set<WorkerProcess>();

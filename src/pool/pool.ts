@@ -1,6 +1,6 @@
 /**
- * The static worker pool (roadrunner-protocol.md §4): a FIFO of idle workers, a fair FIFO of waiting requests,
- * allocate_timeout, max_queue_size, max_jobs with jitter, supervisor, restart backoff, reset and destroy.
+ * The static worker pool (roadrunner-protocol.md §4): who gets a request (dispatch.ts: idle FIFO, waiting requests,
+ * pipelining), allocate_timeout, max_queue_size, max_jobs with jitter, supervisor, restart backoff, reset and destroy.
  * Debug mode is its own pool (debug-pool.ts); createPool picks one.
  */
 import os from 'node:os';
@@ -8,9 +8,9 @@ import { randomInt } from 'node:crypto';
 import { RespawnBackoff, type BackoffState } from './backoff.js';
 import { BusyCounter } from './busy.js';
 import { DebugPool } from './debug-pool.js';
-import { WorkerStopRequest } from './exchange.js';
+import { Dispatch } from './dispatch.js';
+import { RequestNotStarted, WorkerStopRequest } from './exchange.js';
 import { WorkerLauncher } from './launcher.js';
-import { Fifo } from './queue.js';
 import type { RetireReason } from './state.js';
 import { Supervisor, type Supervised } from './supervisor.js';
 import {
@@ -24,7 +24,6 @@ import {
   type WorkerPool,
   type WorkerResponse,
 } from './types.js';
-import { WaitQueue } from './waiters.js';
 import { WorkerStartError, type WorkerProcess } from './worker.js';
 
 /** How many rounds of failed starts (with no worker up) make createPool give up. */
@@ -43,8 +42,7 @@ export async function createPool(options: PoolOptions, log: Log): Promise<Worker
 export class StaticPool implements WorkerPool, Supervised {
   /** Booted workers the pool owns (idle or busy). */
   private readonly active = new Set<WorkerProcess>();
-  private readonly idle = new Fifo<WorkerProcess>();
-  private readonly waiters = new WaitQueue<WorkerProcess>();
+  private readonly dispatch: Dispatch;
   private readonly target: number;
   private readonly supervisor: Supervisor | undefined;
   private readonly busy: BusyCounter;
@@ -66,6 +64,7 @@ export class StaticPool implements WorkerPool, Supervised {
     private readonly log: Log,
   ) {
     this.target = options.numWorkers > 0 ? options.numWorkers : os.availableParallelism();
+    this.dispatch = new Dispatch(options.pipelining === true, this.active);
     this.busy = new BusyCounter(log);
     if (options.supervisor) this.supervisor = new Supervisor(this, options.supervisor, log);
   }
@@ -141,16 +140,19 @@ export class StaticPool implements WorkerPool, Supervised {
   private async run(payload: Payload, options: ExecOptions | undefined): Promise<WorkerResponse> {
     try {
       for (;;) {
-        const w = this.takeIdle() ?? (await this.waitForWorker());
+        const w = this.dispatch.take() ?? (await this.waitForWorker());
         // A worker handed over may have been retired in the meantime (supervisor, reset): take another one.
-        if (w.state !== WorkerState.Ready || !this.active.has(w)) continue;
+        if (!this.dispatch.usable(w)) continue;
         this.busy.enter();
         try {
-          const res = await w.exec(payload, options);
+          const answer = w.exec(payload, options);
+          this.dispatch.busy(w);
+          const res = await answer;
           if (this.respawn.failures !== 0) this.respawn.succeeded();
           return res;
         } catch (err) {
-          if (err instanceof WorkerStopRequest) continue; // the worker asked to stop: same request, another worker
+          // The worker asked to stop, or broke before it began a request written ahead: same request, another worker.
+          if (err instanceof WorkerStopRequest || err instanceof RequestNotStarted) continue;
           throw err;
         } finally {
           this.busy.leave();
@@ -162,18 +164,10 @@ export class StaticPool implements WorkerPool, Supervised {
     }
   }
 
-  private takeIdle(): WorkerProcess | undefined {
-    if (this.resetting) return undefined;
-    for (let w = this.idle.shift(); w !== undefined; w = this.idle.shift()) {
-      if (w.state === WorkerState.Ready && this.active.has(w)) return w;
-    }
-    return undefined;
-  }
-
   private waitForWorker(): Promise<WorkerProcess> {
     if (this.stopped) return Promise.reject(new PoolError('Stopped', 'the worker pool is stopped'));
     const timeout = this.options.allocateTimeout;
-    return this.waiters.wait(timeout, () => {
+    return this.dispatch.wait(timeout, () => {
       this.log.warn({ timeout }, 'no free workers in the pool, wait timeout exceed');
       return new PoolError('NoFreeWorkers', `no free workers in the pool: none became free within allocate_timeout (${timeout} ms)`);
     });
@@ -184,13 +178,11 @@ export class StaticPool implements WorkerPool, Supervised {
     if (!this.active.has(w)) return; // dead, reset or destroyed meanwhile
     const state = w.state;
     if (state === WorkerState.Errored || state === WorkerState.ExecTTLReached || !w.alive) this.removeDead(w);
+    else if (state === WorkerState.Working)
+      this.dispatch.busy(w); // it went on to the request written ahead
     else if (state !== WorkerState.Ready)
       this.retire(w); // it moved itself to maxJobsReached, invalid, ttlReached...
-    else this.offer(w);
-  }
-
-  private offer(w: WorkerProcess): void {
-    if (this.resetting || this.stopped || !this.waiters.handOver(w)) this.idle.push(w);
+    else this.dispatch.free(w);
   }
 
   // ---- worker lifecycle ----
@@ -221,7 +213,7 @@ export class StaticPool implements WorkerPool, Supervised {
       return false;
     }
     this.active.add(w);
-    this.offer(w);
+    this.dispatch.free(w);
     return true;
   }
 
@@ -240,7 +232,7 @@ export class StaticPool implements WorkerPool, Supervised {
 
   private removeDead(w: WorkerProcess): void {
     if (!this.active.delete(w)) return;
-    this.idle.remove(w);
+    this.dispatch.remove(w);
     w.kill();
     if (this.respawn.workerExited(w.lastUsed > 0, w.createdAt)) {
       this.log.warn(
@@ -254,7 +246,7 @@ export class StaticPool implements WorkerPool, Supervised {
   /** Stops a worker that moved itself to a retiring state (or was told to), and replaces it. */
   private retire(w: WorkerProcess): void {
     if (!this.active.delete(w)) return;
-    this.idle.remove(w);
+    this.dispatch.remove(w);
     this.log.debug({ pid: w.pid, reason: WorkerState[w.state] }, 'retiring worker');
     void w.stop(this.options.destroyTimeout);
     this.respawn.workerExited(w.lastUsed > 0, w.createdAt);
@@ -282,16 +274,17 @@ export class StaticPool implements WorkerPool, Supervised {
   };
 
   private async doReset(): Promise<void> {
-    this.resetting = true;
+    this.resetting = this.dispatch.holding = true;
     let stops: Promise<void>[];
     try {
       await this.busy.idle(this.options.resetTimeout);
       const old = [...this.active];
       this.active.clear();
-      this.idle.clear();
+      this.dispatch.clearIdle();
       stops = old.map((w) => w.stop(this.options.destroyTimeout, WorkerState.Destroyed));
     } finally {
       this.resetting = false;
+      this.dispatch.holding = this.stopped;
     }
     this.respawn.clear();
     const spawns = this.ensureWorkers();
@@ -300,13 +293,13 @@ export class StaticPool implements WorkerPool, Supervised {
   }
 
   private async doDestroy(): Promise<void> {
-    this.stopped = true;
+    this.stopped = this.dispatch.holding = true;
     this.supervisor?.stop();
     this.respawn.clear();
-    this.waiters.rejectAll(new PoolError('Stopped', 'the worker pool is stopped'));
+    this.dispatch.rejectAll(new PoolError('Stopped', 'the worker pool is stopped'));
     await this.busy.idle(this.options.destroyTimeout);
     this.active.clear();
-    this.idle.clear();
+    this.dispatch.clearIdle();
     await this.launcher.close(this.options.destroyTimeout);
   }
 }

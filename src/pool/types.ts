@@ -103,6 +103,11 @@ export interface PoolOptions {
   streamTimeout: number;
   maxQueueSize: number;
   debug: boolean;
+  /**
+   * Burner's own (not in RoadRunner): while every worker is busy and requests wait, write a request ahead to a busy
+   * worker, so it reads its next request without waiting for a round trip through the server. Default off.
+   */
+  pipelining?: boolean;
   supervisor?: SupervisorOptions;
 }
 

@@ -7,33 +7,18 @@
 import { STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
 import { FrameError } from '../goridge/reader.js';
 import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
+import { InFlight } from './in-flight.js';
 import { WorkerChild } from './child.js';
 import { WorkerStartError, type ExitInfo } from './failure.js';
 import type { WorkerLink } from './ipc.js';
+import type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
 import { processInfo, readRss } from './procfs.js';
 import type { Relay, RelayListener } from './relay.js';
 import { WorkerLifecycle, WorkerState, type RetireReason } from './state.js';
 import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
 
 export { WorkerStartError, type ExitInfo } from './failure.js';
-
-export interface WorkerSpawnOptions {
-  command: string[];
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  allocateTimeout: number;
-  streamTimeout: number;
-  /** Per-exec hard limit (0 = none). */
-  execTtl: number;
-  log: Log;
-}
-
-export interface LaunchOptions {
-  /** Executions after which the worker retires (max_jobs + jitter; default: no limit). */
-  maxExecs?: number;
-  /** Called once when the worker breaks or exits unexpectedly (not for a stop the owner asked for). */
-  onDead?: (w: WorkerProcess) => void;
-}
+export type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
 
 /** How long a broken worker gets to print the rest of its message / exit, so the error can quote it. */
 const DIAGNOSE_MS = 300;
@@ -64,8 +49,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   /** The failure has been reported (settle runs once even if the diagnosis timer and the exit both fire). */
   private settled = false;
   private boot: Boot | null = null;
-  private exchange: Exchange | null = null;
-  private readonly onAbort = (): void => this.exchange?.abort();
+  private readonly requests = new InFlight();
 
   /** Spawns a worker; `booted` tells when it is ready. Throws WorkerStartError when spawn() itself throws. */
   static launch(opts: WorkerSpawnOptions, link: WorkerLink, launch: LaunchOptions = {}): WorkerProcess {
@@ -128,18 +112,48 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     return this.child.exit === null;
   }
 
-  /** Runs one request. Only one at a time; the pool hands out Ready workers only. */
+  /**
+   * Runs one request: on a ready worker at once; on a busy one that `canWriteAhead` (http.pool.pipelining), the frame
+   * is written now and the worker reads it when it has answered the request in front. At most one is written ahead.
+   */
   exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
     const relay = this.relay;
-    if (this.lifecycle.state !== WorkerState.Ready || relay === null || this.failing) {
+    const ahead = this.canWriteAhead;
+    if ((this.lifecycle.state !== WorkerState.Ready && !ahead) || relay === null || this.failing) {
       return Promise.reject(new PoolError('Network', `worker ${this.pid} is not ready (${this.lifecycle.name})`));
     }
-    this.lifecycle.to(WorkerState.Working);
     this.execs++;
-    const exchange = new Exchange(this, options, this.opts, this.onAbort);
-    this.exchange = exchange;
+    const exchange = new Exchange(this, options, this.opts, this.requests.onAbort);
+    if (ahead) this.requests.writeAhead(exchange);
+    else {
+      this.lifecycle.to(WorkerState.Working);
+      this.requests.begin(exchange);
+    }
     relay.write(encodePayloadFrame(payload.codec, payload.context, payload.body));
     return exchange.promise;
+  }
+
+  /**
+   * Busy with a request that is not a stream, nothing written ahead yet, and nothing that would end the worker after
+   * this request (retirement, max_jobs, a stop): a request written now will be read and answered by this process.
+   */
+  get canWriteAhead(): boolean {
+    const current = this.requests.current;
+    return (
+      current !== null &&
+      !this.requests.hasAhead &&
+      this.lifecycle.state === WorkerState.Working &&
+      !this.lifecycle.retiring &&
+      !current.streamed &&
+      !this.failing &&
+      !this.stopRequested &&
+      this.execs < this.maxExecs
+    );
+  }
+
+  /** Sequence number of the moment this worker began its current request (higher = began later). */
+  get busySince(): number {
+    return this.requests.busySince;
   }
 
   /**
@@ -158,7 +172,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     }
     if (this.child.exit === null && !this.stopRequested) {
       this.stopRequested = true;
-      if (!this.failing && this.exchange === null) this.lifecycle.to(WorkerState.Stopping);
+      if (!this.failing && this.requests.current === null) this.lifecycle.to(WorkerState.Stopping);
       this.relay?.write(STOP_CONTROL_FRAME);
       const timer = setTimeout(() => {
         this.opts.log.warn({ pid: this.pid }, `worker did not stop within ${timeout} ms, killing it`);
@@ -194,7 +208,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   // ---- relay and exchange events ----
 
   onFrame(frame: Frame): void {
-    const exchange = this.exchange;
+    const exchange = this.requests.current;
     if (exchange !== null) {
       exchange.onFrame(frame);
       return;
@@ -215,7 +229,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       this.fail((err as Error).message);
       return;
     }
-    if (this.stopRequested && this.exchange === null) return;
+    if (this.stopRequested && this.requests.current === null) return;
     this.fail('the worker closed its relay (EOF)');
   }
 
@@ -228,8 +242,11 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   }
 
   exchangeEnded(stopAsked: boolean): void {
-    this.exchange = null;
     this.used = Date.now();
+    if (stopAsked) {
+      this.requests.clear();
+      this.requests.dropAhead(this.pid); // it stops without reading it
+    } else if (this.requests.advance() !== null) return; // straight on to the request written ahead: still working
     this.lifecycle.requestEnded(
       stopAsked ? 'stop-asked' : this.stopRequested ? 'stopping' : this.execs >= this.maxExecs ? 'last-job' : 'answered',
     );
@@ -273,7 +290,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.failing = true;
     const kind = o.kind ?? 'Network';
     this.lifecycle.to(kind === 'ExecTTL' ? WorkerState.ExecTTLReached : WorkerState.Errored);
-    const exchange = this.exchange;
+    const exchange = this.requests.current;
     exchange?.halt();
     if (this.boot !== null) {
       clearTimeout(this.boot.timer);
@@ -282,8 +299,9 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     if (o.killNow || kind === 'ExecTTL') this.kill();
     if (kind === 'ExecTTL' && exchange?.pending) {
       // exec_ttl is a deadline: answer now, do not wait for the kill to be observed.
-      this.exchange = null;
+      this.requests.clear();
       exchange.fail(new PoolError('ExecTTL', reason));
+      this.requests.dropAhead(this.pid); // it never began: the worker was busy until killed
       this.onDead?.(this);
       return;
     }
@@ -305,24 +323,27 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.kill();
     const message = this.child.describe(quoteFrame && this.relay ? this.relay.reader.error().message : reason, kind);
     const boot = this.boot;
-    const exchange = this.exchange;
+    const exchange = this.requests.current;
     this.boot = null;
-    this.exchange = null;
+    this.requests.clear();
     if (boot) {
       boot.reject(new WorkerStartError(message));
       return;
     }
     if (exchange?.pending) exchange.fail(new PoolError(kind, message));
     else if (!this.stopRequested) this.opts.log.warn({ pid: this.pid }, `worker failed: ${message}`);
+    // Every frame the worker wrote has been read by now (the diagnosis waits for its exit): the request in front was
+    // not answered, so the one written ahead never began.
+    this.requests.dropAhead(this.pid);
     this.onDead?.(this);
   }
 
   private onExit(): void {
     this.relay?.exited();
-    if (this.stopRequested && this.exchange === null && this.boot === null) return;
+    if (this.stopRequested && this.requests.current === null && this.boot === null) return;
     // Pipes usually report EOF first; sockets may not. Either way, the first report wins.
     setImmediate(() => {
-      if (this.stopRequested && this.exchange === null && this.boot === null) return;
+      if (this.stopRequested && this.requests.current === null && this.boot === null) return;
       this.fail(this.boot ? 'the worker exited before the handshake' : 'the worker process exited');
     });
   }

@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PoolError, type WorkerResponse } from '../../src/pool/types.js';
+import { pidOf, req, withPool } from './helpers.js';
+
+// http.pool.pipelining: a request written ahead to a busy worker. The `hold:<file>` command keeps a worker busy until
+// the test creates <file>, then answers with `ahead`: whether the next frame was already in the worker's input. Every
+// request below is dispatched synchronously by exec(), so the order of events does not depend on timing.
+
+interface Held {
+  pid: number;
+  ahead: boolean;
+}
+
+function held(res: WorkerResponse): Held {
+  return JSON.parse(res.context.toString()) as Held;
+}
+
+function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'burner-pipelining-'));
+  return body(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+test('pipelining off (the default): a request waits in the server while the only worker is busy', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1 }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`hold:${flag}`));
+      const second = pool.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      assert.equal(held(await first).ahead, false);
+      assert.equal((await second).body.toString(), 'second');
+    });
+  });
+});
+
+test('pipelining on: the next request is written ahead to the busy worker, answered in order by the same process', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`hold:${flag}`));
+      const rest = Array.from({ length: 5 }, (_, i) => pool.exec(req('hello', `r${i}`)));
+      writeFileSync(flag, '');
+      const a = held(await first);
+      assert.equal(a.ahead, true, 'the second request was in the worker input before it answered the first');
+      const answers = await Promise.all(rest);
+      answers.forEach((r, i) => {
+        assert.equal(r.body.toString(), `r${i}`);
+        assert.equal(pidOf(r), a.pid);
+      });
+      assert.equal(pool.queueSize(), 0);
+    });
+  });
+});
+
+test('pipelining on: never while a worker is idle; an idle worker takes the request', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+      const f1 = path.join(dir, 'one');
+      const f2 = path.join(dir, 'two');
+      const first = pool.exec(req(`hold:${f1}`));
+      const second = pool.exec(req(`hold:${f2}`));
+      writeFileSync(f1, '');
+      const a = held(await first);
+      assert.equal(a.ahead, false, 'nothing was written ahead to the busy worker while the other was idle');
+      writeFileSync(f2, '');
+      const b = held(await second);
+      assert.notEqual(b.pid, a.pid);
+    });
+  });
+});
+
+test('pipelining on: the request is written ahead to the worker that began its request last, not the one busy longest', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+      const f1 = path.join(dir, 'one');
+      const f2 = path.join(dir, 'two');
+      const longest = pool.exec(req(`hold:${f1}`));
+      const latest = pool.exec(req(`hold:${f2}`));
+      const third = pool.exec(req('hello', 'third'));
+      writeFileSync(f1, '');
+      assert.equal(held(await longest).ahead, false);
+      writeFileSync(f2, '');
+      const b = held(await latest);
+      assert.equal(b.ahead, true);
+      assert.equal(pidOf(await third), b.pid);
+    });
+  });
+});
+
+test('pipelining on: a worker that dies gives the request written ahead to another worker', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool, _log, seen) => {
+      const flag = path.join(dir, 'go');
+      const dying = pool.exec(req(`holdexit:${flag}`));
+      const next = pool.exec(req('hello', 'rerouted'));
+      const pid = (await pool.workers())[0]!.pid;
+      writeFileSync(flag, '');
+      await assert.rejects(dying, (err: unknown) => err instanceof PoolError && err.kind === 'Network');
+      const res = await next;
+      assert.equal(res.body.toString(), 'rerouted');
+      assert.notEqual(pidOf(res), pid, 'answered by the replacement');
+      seen.add(pidOf(res));
+    });
+  });
+});
+
+test('pipelining on: exec_ttl kills the worker; the request written ahead runs on another worker', async () => {
+  await withDir(async (dir) => {
+    const supervisor = { watchTick: 60000, ttl: 0, idleTtl: 0, maxWorkerMemory: 0, execTtl: 300 };
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, supervisor }, async (pool) => {
+      const stuck = pool.exec(req(`hold:${path.join(dir, 'never')}`));
+      const pid = (await pool.workers())[0]!.pid;
+      const next = pool.exec(req('hello', 'after ttl'));
+      await assert.rejects(stuck, (err: unknown) => err instanceof PoolError && err.kind === 'ExecTTL');
+      const res = await next;
+      assert.equal(res.body.toString(), 'after ttl');
+      assert.notEqual(pidOf(res), pid);
+    });
+  });
+});
+
+test('pipelining on: a worker that asks to stop hands back both its request and the one written ahead', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const pid = (await pool.workers())[0]!.pid;
+      const first = pool.exec(req(`holdstop:${flag}`, 'first'));
+      const second = pool.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      const [a, b] = await Promise.all([first, second]);
+      assert.equal(a.body.toString(), 'first');
+      assert.equal(b.body.toString(), 'second');
+      assert.notEqual(pidOf(a), pid);
+      assert.notEqual(pidOf(b), pid);
+    });
+  });
+});
+
+test('pipelining on: nothing is written ahead to a worker on its last job (max_jobs)', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, maxJobs: 1, pipelining: true }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`hold:${flag}`));
+      const second = pool.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      const a = held(await first);
+      assert.equal(a.ahead, false);
+      const b = await second;
+      assert.equal(b.body.toString(), 'second');
+      assert.notEqual(pidOf(b), a.pid, 'max_jobs 1: the next request runs on a fresh worker');
+    });
+  });
+});
+
+test('pipelining on: 300 concurrent requests over 2 workers each get their own answer', async () => {
+  await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.exec(req(i % 7 === 0 ? 'sleep:2' : 'hello', `b${i}`))));
+    results.forEach((r, i) => assert.equal(r.body.toString(), `b${i}`));
+    assert.equal(pool.queueSize(), 0);
+    const infos = await pool.workers();
+    assert.equal(
+      infos.reduce((n, w) => n + w.numExecs, 0),
+      300,
+    );
+  });
+});
