@@ -106,6 +106,8 @@ export interface Settings {
   threads: number;
   rounds: number;
   quick: boolean;
+  /** Burner's http.pool.pipelining: `ci4` = on for the CI4 apps (as burner:init writes it), off for hello world (absent in older reports) */
+  pipelining?: 'ci4' | 'on' | 'off';
 }
 
 export interface Machine {
@@ -154,7 +156,7 @@ export function renderReport(r: Report): string {
   );
   out.push(
     `Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
-      `\`pm.max_children = ${s.workers}\`), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
+      `\`pm.max_children = ${s.workers}\`${pipeliningNote(s.pipelining)}), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
       `${s.warmupSeconds} s warm-up per server${s.warmupRequests ? ` (longer, up to 30 s more, until it has served ${s.warmupRequests.toLocaleString('en')} requests)` : ''}, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} each, alternating Burner / nginx+FPM` +
       (floorPresent ? '; then the same for the two floors on hello world (see Notes).' : '.'),
     '',
@@ -496,4 +498,11 @@ function pageGoals(r: Report): string[] {
   if (r.settings.quick) out.push('', 'A quick smoke run: 1 s rounds, figures for checking the bench, not for judging the goals.');
   out.push('');
   return out;
+}
+
+function pipeliningNote(p: Settings['pipelining']): string {
+  if (p === undefined) return '';
+  if (p === 'ci4')
+    return '; Burner `http.pool.pipelining: true` on the CI4 apps, as `burner:init` writes it, and off (the default) on hello world';
+  return `; Burner \`http.pool.pipelining: ${p === 'on'}\` on every app`;
 }
