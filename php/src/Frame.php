@@ -74,11 +74,21 @@ final class Frame
      */
     public static function packFrame(string $payload, int $flags = 0, array $options = [], int $byte10 = 0): string
     {
+        return self::packHeader(\strlen($payload), $flags, $options, $byte10) . $payload;
+    }
+
+    /**
+     * The header and options of a frame whose payload is $length bytes: a caller holding the payload in pieces
+     * writes header . piece1 . piece2 (one string built in one go) instead of joining the pieces first.
+     *
+     * @param list<int> $options
+     */
+    public static function packHeader(int $length, int $flags = 0, array $options = [], int $byte10 = 0): string
+    {
         $count = \count($options);
         if ($count > self::MAX_OPTIONS) {
             throw new FrameException(\sprintf('a frame carries at most %d options, got %d', self::MAX_OPTIONS, $count));
         }
-        $length = \strlen($payload);
         if ($length > self::MAX_PAYLOAD) {
             throw new FrameException('payload too large for one frame (max 4 GiB - 1)');
         }
@@ -90,7 +100,7 @@ final class Frame
             $header .= \pack('V*', ...$options);
         }
 
-        return $header . $payload;
+        return $header;
     }
 
     /**

@@ -53,9 +53,16 @@ abstract class AbstractStreamRelay implements RelayInterface
     public function receive(): Frame
     {
         [$optionBytes, $flags, $length, $byte10, $byte11] = Frame::decodeHeader($this->readExactly(Frame::HEADER_SIZE, true));
+        if ($optionBytes === 0) {
+            return new Frame($length > 0 ? $this->readExactly($length) : '', $flags, [], $byte10, $byte11);
+        }
+        // Options and payload read apart: the payload (a request body can be megabytes) is not copied out of a
+        // string holding both.
+        $options = \array_values(\unpack('V' . ($optionBytes >> 2), $this->readExactly($optionBytes, false, 0, $optionBytes + $length)));
+
         $rest = $optionBytes + $length;
 
-        return Frame::fromParts($optionBytes, $flags, $byte10, $byte11, $rest > 0 ? $this->readExactly($rest) : '');
+        return new Frame($length > 0 ? $this->readExactly($length, false, $optionBytes, $rest) : '', $flags, $options, $byte10, $byte11);
     }
 
     public function hasFrame(float $timeout = 0.0): bool
@@ -71,8 +78,10 @@ abstract class AbstractStreamRelay implements RelayInterface
 
     /**
      * @param bool $atBoundary nothing of the current frame was read yet: EOF here is a clean close
+     * @param int  $before     for error messages: bytes of the same frame part read before this call
+     * @param int  $total      for error messages: that part's whole size (0: $length)
      */
-    protected function readExactly(int $length, bool $atBoundary = false): string
+    protected function readExactly(int $length, bool $atBoundary = false, int $before = 0, int $total = 0): string
     {
         $in = $this->input();
         $buffer = @\fread($in, $length);
@@ -91,8 +100,8 @@ abstract class AbstractStreamRelay implements RelayInterface
                     throw new RelayException(\sprintf(
                         '%s: peer closed the relay (%d of %d bytes read)',
                         $this->describe(),
-                        $length - $missing,
-                        $length,
+                        $before + $length - $missing,
+                        $total ?: $length,
                     ));
                 }
                 $meta = \stream_get_meta_data($in);
@@ -100,8 +109,8 @@ abstract class AbstractStreamRelay implements RelayInterface
                     throw new RelayException(\sprintf(
                         '%s: read timed out (%d of %d bytes read)',
                         $this->describe(),
-                        $length - $missing,
-                        $length,
+                        $before + $length - $missing,
+                        $total ?: $length,
                     ));
                 }
                 if ($chunk === false) {

@@ -140,12 +140,14 @@ final class Worker
         if ($this->streaming && !$this->streamStopped) {
             $this->pollStreamStop();
         }
-        $this->relay->send(Frame::packFrame(
-            $payload->header . $payload->body,
+        $headerLength = \strlen($payload->header);
+        // One concatenation of the three parts: the body (often the largest string here) is copied once.
+        $this->relay->send(Frame::packHeader(
+            $headerLength + \strlen($payload->body),
             $codec,
-            [\strlen($payload->header)],
+            [$headerLength],
             $stream ? Frame::STREAM : 0,
-        ));
+        ) . $payload->header . $payload->body);
         $this->streaming = $stream;
         if (!$stream) {
             $this->streamStopped = false;
