@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { unlink } from 'node:fs/promises';
-import { handshake } from './handshake.js';
+import { handshake, type HandshakeReply } from './handshake.js';
 import { Relay } from './relay.js';
 import type { Log } from './types.js';
 
@@ -15,7 +15,7 @@ export function isSocketRelay(dsn: string): boolean {
 
 export class SocketRelayServer {
   /** Starts waiting for a connection, by PID; each is called synchronously with the handshaken relay. */
-  private readonly waiters = new Map<number, (relay: Relay) => void>();
+  private readonly waiters = new Map<number, (relay: Relay, reply: HandshakeReply) => void>();
   private readonly sockets = new Set<net.Socket>();
 
   /** Connections that do not complete the handshake within `handshakeTimeout` ms are closed. */
@@ -50,7 +50,7 @@ export class SocketRelayServer {
   }
 
   /** `onRelay` gets the relay of the worker that reports `pid`, unless cancel(pid) comes first. */
-  expect(pid: number, onRelay: (relay: Relay) => void): void {
+  expect(pid: number, onRelay: (relay: Relay, reply: HandshakeReply) => void): void {
     this.waiters.set(pid, onRelay);
   }
 
@@ -76,7 +76,8 @@ export class SocketRelayServer {
     const timer = setTimeout(() => reject(`no PID reply within ${this.handshakeTimeout} ms`), this.handshakeTimeout);
     timer.unref();
     handshake(relay, {
-      ok: (pid) => {
+      ok: (reply) => {
+        const pid = reply.pid;
         const onRelay = this.waiters.get(pid);
         if (!onRelay) {
           reject(`no worker process with pid ${pid} is waiting for a connection`);
@@ -84,7 +85,7 @@ export class SocketRelayServer {
         }
         this.waiters.delete(pid);
         clearTimeout(timer);
-        onRelay(relay);
+        onRelay(relay, reply);
       },
       failed: (reason) => reject(reason),
     });

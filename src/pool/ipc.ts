@@ -6,7 +6,7 @@
  *   - TCP / Unix socket: the worker connects back and is matched by the PID it reports (ipc-socket.ts).
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { handshake } from './handshake.js';
+import { handshake, type HandshakeReply } from './handshake.js';
 import { SocketRelayServer, isSocketRelay } from './ipc-socket.js';
 import { createWorkerPipes, destroyWorkerPipes, fifosUnavailable, releaseChildEnds, type WorkerPipes } from './pipes.js';
 import { Relay } from './relay.js';
@@ -14,7 +14,7 @@ import type { Log } from './types.js';
 
 export interface LinkDone {
   /** Handshake done; called synchronously on the reply, so the worker attaches itself before the next frame. */
-  ready(relay: Relay, reportedPid: number): void;
+  ready(relay: Relay, reply: HandshakeReply): void;
   /** `frameError`: the worker wrote bytes that are not a frame (its relay's reader holds them). */
   failed(reason: string, frameError: boolean): void;
 }
@@ -81,7 +81,7 @@ class PipesIpc implements Ipc {
 
 function pipeHandshake(relay: Relay | null, done: LinkDone): void {
   if (relay === null) return;
-  handshake(relay, { ok: (pid) => done.ready(relay, pid), failed: (reason, frameError) => done.failed(reason, frameError) });
+  handshake(relay, { ok: (reply) => done.ready(relay, reply), failed: (reason, frameError) => done.failed(reason, frameError) });
 }
 
 const PIPE_TIMEOUT_HINT = 'the worker did not answer the PID request';
@@ -174,7 +174,7 @@ class SocketLink implements WorkerLink {
 
   connect(pid: number, done: LinkDone): void {
     this.pid = pid;
-    this.server.expect(pid, (relay) => done.ready(relay, pid));
+    this.server.expect(pid, (relay, reply) => done.ready(relay, reply));
   }
 
   cancel(): void {

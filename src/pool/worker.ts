@@ -10,6 +10,7 @@ import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
 import { InFlight } from './in-flight.js';
 import { WorkerChild } from './child.js';
 import { WorkerStartError, type ExitInfo } from './failure.js';
+import type { HandshakeReply } from './handshake.js';
 import type { WorkerLink } from './ipc.js';
 import type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
 import { processInfo, readRss } from './procfs.js';
@@ -50,6 +51,8 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   private settled = false;
   private boot: Boot | null = null;
   private readonly requests = new InFlight();
+  /** The worker said in its handshake that it can take requests written ahead (Burner's SDK). */
+  private takesAhead = false;
 
   /** Spawns a worker; `booted` tells when it is ready. Throws WorkerStartError when spawn() itself throws. */
   static launch(opts: WorkerSpawnOptions, link: WorkerLink, launch: LaunchOptions = {}): WorkerProcess {
@@ -76,7 +79,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.booted.catch(() => undefined); // the owner handles it; avoid an unhandled rejection when it does not wait
     if (this.child.started) {
       link.connect(this.pid, {
-        ready: (relay, reported) => this.ready(relay, reported),
+        ready: (relay, reply) => this.ready(relay, reply),
         failed: (reason, frameError) => this.fail(reason, { quoteFrame: frameError }),
       });
     }
@@ -140,6 +143,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   get canWriteAhead(): boolean {
     const current = this.requests.current;
     return (
+      this.takesAhead &&
       current !== null &&
       !this.requests.hasAhead &&
       this.lifecycle.state === WorkerState.Working &&
@@ -258,7 +262,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   // ---- internals ----
 
-  private ready(relay: Relay, reportedPid: number): void {
+  private ready(relay: Relay, reply: HandshakeReply): void {
     const boot = this.boot;
     if (boot === null || this.failing || this.child.exit !== null) {
       if (relay !== this.relay) relay.close(); // a socket that connected too late
@@ -269,7 +273,8 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.relay = relay;
     relay.attach(this);
     this.lifecycle.to(WorkerState.Ready);
-    this.opts.log.debug({ pid: this.pid, reported: reportedPid }, 'worker ready');
+    this.takesAhead = reply.pipelining;
+    this.opts.log.debug({ pid: this.pid, reported: reply.pid, pipelining: reply.pipelining }, 'worker ready');
     boot.resolve(this);
   }
 

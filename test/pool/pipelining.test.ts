@@ -10,6 +10,9 @@ import { pidOf, req, withPool } from './helpers.js';
 // the test creates <file>, then answers with `ahead`: whether the next frame was already in the worker's input. Every
 // request below is dispatched synchronously by exec(), so the order of events does not depend on timing.
 
+/** The fixture worker says in its handshake that it takes requests written ahead (as Burner's SDK does). */
+const ANNOUNCE = { PIPELINING: '1' };
+
 interface Held {
   pid: number;
   ahead: boolean;
@@ -26,7 +29,7 @@ function withDir(body: (dir: string) => Promise<void>): Promise<void> {
 
 test('pipelining off (the default): a request waits in the server while the only worker is busy', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1 }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, env: ANNOUNCE }, async (pool) => {
       const flag = path.join(dir, 'go');
       const first = pool.exec(req(`hold:${flag}`));
       const second = pool.exec(req('hello', 'second'));
@@ -39,7 +42,7 @@ test('pipelining off (the default): a request waits in the server while the only
 
 test('pipelining on: the next request is written ahead to the busy worker, answered in order by the same process', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
       const flag = path.join(dir, 'go');
       const first = pool.exec(req(`hold:${flag}`));
       const rest = Array.from({ length: 5 }, (_, i) => pool.exec(req('hello', `r${i}`)));
@@ -58,7 +61,7 @@ test('pipelining on: the next request is written ahead to the busy worker, answe
 
 test('pipelining on: never while a worker is idle; an idle worker takes the request', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
       const f1 = path.join(dir, 'one');
       const f2 = path.join(dir, 'two');
       const first = pool.exec(req(`hold:${f1}`));
@@ -73,9 +76,22 @@ test('pipelining on: never while a worker is idle; an idle worker takes the requ
   });
 });
 
+test('pipelining on: nothing is written ahead to a worker that did not say it can take it (the official SDK does not)', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`hold:${flag}`));
+      const second = pool.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      assert.equal(held(await first).ahead, false);
+      assert.equal((await second).body.toString(), 'second');
+    });
+  });
+});
+
 test('pipelining on: the request is written ahead to the worker that began its request last, not the one busy longest', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
       const f1 = path.join(dir, 'one');
       const f2 = path.join(dir, 'two');
       const longest = pool.exec(req(`hold:${f1}`));
@@ -93,7 +109,7 @@ test('pipelining on: the request is written ahead to the worker that began its r
 
 test('pipelining on: a worker that dies gives the request written ahead to another worker', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool, _log, seen) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool, _log, seen) => {
       const flag = path.join(dir, 'go');
       const dying = pool.exec(req(`holdexit:${flag}`));
       const next = pool.exec(req('hello', 'rerouted'));
@@ -111,7 +127,7 @@ test('pipelining on: a worker that dies gives the request written ahead to anoth
 test('pipelining on: exec_ttl kills the worker; the request written ahead runs on another worker', async () => {
   await withDir(async (dir) => {
     const supervisor = { watchTick: 60000, ttl: 0, idleTtl: 0, maxWorkerMemory: 0, execTtl: 300 };
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, supervisor }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, supervisor, env: ANNOUNCE }, async (pool) => {
       const stuck = pool.exec(req(`hold:${path.join(dir, 'never')}`));
       const pid = (await pool.workers())[0]!.pid;
       const next = pool.exec(req('hello', 'after ttl'));
@@ -125,7 +141,7 @@ test('pipelining on: exec_ttl kills the worker; the request written ahead runs o
 
 test('pipelining on: a worker that asks to stop hands back both its request and the one written ahead', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
       const flag = path.join(dir, 'go');
       const pid = (await pool.workers())[0]!.pid;
       const first = pool.exec(req(`holdstop:${flag}`, 'first'));
@@ -142,7 +158,7 @@ test('pipelining on: a worker that asks to stop hands back both its request and 
 
 test('pipelining on: nothing is written ahead to a worker on its last job (max_jobs)', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, maxJobs: 1, pipelining: true }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, maxJobs: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
       const flag = path.join(dir, 'go');
       const first = pool.exec(req(`hold:${flag}`));
       const second = pool.exec(req('hello', 'second'));
@@ -157,7 +173,7 @@ test('pipelining on: nothing is written ahead to a worker on its last job (max_j
 });
 
 test('pipelining on: 300 concurrent requests over 2 workers each get their own answer', async () => {
-  await withPool('behave.php', { numWorkers: 2, pipelining: true }, async (pool) => {
+  await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.exec(req(i % 7 === 0 ? 'sleep:2' : 'hello', `b${i}`))));
     results.forEach((r, i) => assert.equal(r.body.toString(), `b${i}`));
     assert.equal(pool.queueSize(), 0);

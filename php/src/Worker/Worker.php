@@ -204,8 +204,11 @@ final class Worker
             return true;
         }
         if (!empty($message['pid'])) {
+            // `pipelining`: a request frame that arrives before this one is answered, even mid-stream, is kept for
+            // waitPayload() (see pollStreamStop), so Burner may write requests ahead (http.pool.pipelining).
+            // RoadRunner ignores the key.
             $this->relay->send(Frame::packFrame(
-                \json_encode(['pid' => \getmypid()], \JSON_THROW_ON_ERROR),
+                \json_encode(['pid' => \getmypid(), 'pipelining' => true], \JSON_THROW_ON_ERROR),
                 Frame::CONTROL,
             ));
         }

@@ -60,7 +60,7 @@ final class WorkerTest extends TestCase
         $pid = $this->serverSide->receive();
         self::assertSame(Frame::CONTROL, $pid->flags, 'PHP answers with CONTROL only');
         self::assertSame([], $pid->options);
-        self::assertSame(['pid' => \getmypid()], \json_decode($pid->payload, true));
+        self::assertSame(['pid' => \getmypid(), 'pipelining' => true], \json_decode($pid->payload, true));
 
         $this->worker->respond(new Payload('hdr', 'out'), Frame::CODEC_PROTO);
         $reply = $this->serverSide->receive();
