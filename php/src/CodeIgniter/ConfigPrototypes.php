@@ -33,8 +33,6 @@ final class ConfigPrototypes
     private ?string $aliasProperty = null;
     /** @var array<string, true> lower-case class names and basenames that stay per request */
     private array $perRequest = [];
-    /** @var list<callable(object): void> applied once to every pristine instance (see adjust()) */
-    private array $adjusters = [];
 
     /** @param list<string> $perRequest */
     public function __construct(private bool $enabled, array $perRequest)
@@ -56,38 +54,6 @@ final class ConfigPrototypes
     public function enabled(): bool
     {
         return $this->enabled;
-    }
-
-    /**
-     * Changes every pristine instance once (those built already and those built later), so that each request's copy
-     * carries the change without any per-request work.
-     *
-     * @param callable(object): void $adjuster
-     */
-    public function adjust(callable $adjuster): void
-    {
-        $this->adjusters[] = $adjuster;
-        foreach ($this->pristine as $instance) {
-            if ($instance !== null) {
-                $adjuster($instance);
-            }
-        }
-    }
-
-    /**
-     * Puts a copy of this config into Factories before every request from now on, as if a request had used it under
-     * this name (so even a request's first config() call gets the adjusted copy). False when the class is not kept.
-     *
-     * @param class-string $class
-     */
-    public function provide(string $alias, string $class): bool
-    {
-        if (! $this->keeps($class)) {
-            return false;
-        }
-        $this->aliases[$alias] ??= $class;
-
-        return true;
     }
 
     /** After a request, before Factories is emptied: note the config classes it used that can be kept. */
@@ -181,9 +147,6 @@ final class ConfigPrototypes
             if (self::holdsObject($value)) {
                 return false;
             }
-        }
-        foreach ($this->adjusters as $adjuster) {
-            $adjuster($instance);
         }
         $this->pristine[$class] = $instance;
 

@@ -107,10 +107,10 @@ final class Kernel
         $this->mapper = new RequestMapper($_SERVER, FCPATH . 'index.php');
         $this->responses = new ResponseMapper();
         $this->session = new SessionBridge(self::sessionCookieName());
+        $this->sessionHandlers = new Session\SessionHandlers($this->config->keepSessionConnections);
         $this->errors = new ErrorPages($this->can->exceptionHandlers);
         $this->toolbar = new DebugToolbar();
         $this->configs = new ConfigPrototypes($this->config->persistConfig, $this->config->perRequestConfig);
-        $this->sessionHandlers = new Session\SessionHandlers($this->config->keepSessionConnections, $this->configs);
         $this->reset = new StateReset($this->config, $this->configs, $this->can);
         if ($this->generation instanceof Generation\LegacyGeneration) {
             $this->generation->configure($this->config->persistRoutes, new ResponsePrototype($this->configs));

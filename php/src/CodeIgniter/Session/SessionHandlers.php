@@ -4,7 +4,6 @@ declare(strict_types=1);
 
 namespace Burner\CodeIgniter\Session;
 
-use Burner\CodeIgniter\ConfigPrototypes;
 use CodeIgniter\Session\Handlers\MemcachedHandler;
 use CodeIgniter\Session\Handlers\RedisHandler;
 
@@ -20,10 +19,8 @@ final class SessionHandlers
     private array $replace = [];
     /** Config\Session exists (CI 4.3+): the driver is set there; before, in Config\App. Known once, at boot. */
     private bool $sessionConfig = false;
-    /** The config holding the driver is kept per worker (ConfigPrototypes): swapped once in its pristine copy. */
-    private bool $swappedOnce = false;
 
-    public function __construct(bool $enabled, ?ConfigPrototypes $configs = null)
+    public function __construct(bool $enabled)
     {
         if (! $enabled) {
             return;
@@ -38,40 +35,23 @@ final class SessionHandlers
             $this->replace[MemcachedHandler::class] = KeptMemcachedHandler::class;
         }
         $this->sessionConfig = $this->replace !== [] && class_exists(\Config\Session::class);
-        if ($this->replace === [] || $configs === null || ! $configs->enabled()) {
-            return;
-        }
-        // Config\Session is built per request only when the app gave it a constructor of its own; when it is kept,
-        // the swap is done once in its pristine copy, and no request pays for building it just to look at the driver.
-        $configs->adjust(function (object $config): void {
-            if ($config instanceof \Config\Session || $config instanceof \Config\App) {
-                $this->swap($config);
-            }
-        });
-        $this->swappedOnce = ($this->sessionConfig ? $configs->provide('Session', \Config\Session::class) : true)
-            && $configs->provide('App', \Config\App::class);
     }
 
     /** Before a request, after the configs were restored: swap the handler class in this request's config. */
     public function install(): void
     {
-        if ($this->replace === [] || $this->swappedOnce) {
+        if ($this->replace === []) {
             return;
         }
         if ($this->sessionConfig) {
             $session = config('Session');
-            if (is_object($session)) {
-                $this->swap($session);
+            if (is_object($session) && isset($session->driver) && isset($this->replace[ltrim((string) $session->driver, '\\')])) {
+                $session->driver = $this->replace[ltrim((string) $session->driver, '\\')];
             }
         }
-        $this->swap(config('App'));
-    }
-
-    private function swap(object $config): void
-    {
-        $property = $config instanceof \Config\App ? 'sessionDriver' : 'driver';
-        if (isset($config->{$property}) && isset($this->replace[ltrim((string) $config->{$property}, '\\')])) {
-            $config->{$property} = $this->replace[ltrim((string) $config->{$property}, '\\')];
+        $app = config('App');
+        if (isset($app->sessionDriver) && isset($this->replace[ltrim((string) $app->sessionDriver, '\\')])) {
+            $app->sessionDriver = $this->replace[ltrim((string) $app->sessionDriver, '\\')];
         }
     }
 }
