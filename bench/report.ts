@@ -106,8 +106,8 @@ export interface Settings {
   threads: number;
   rounds: number;
   quick: boolean;
-  /** Burner's http.pool.pipelining: `ci4` = on for the CI4 apps (as burner:init writes it), off for hello world (absent in older reports) */
-  pipelining?: 'ci4' | 'on' | 'off';
+  /** Burner's http.pool.pipelining (absent in older reports, from before it existed) */
+  pipelining?: 'on' | 'off';
 }
 
 export interface Machine {
@@ -502,7 +502,5 @@ function pageGoals(r: Report): string[] {
 
 function pipeliningNote(p: Settings['pipelining']): string {
   if (p === undefined) return '';
-  if (p === 'ci4')
-    return '; Burner `http.pool.pipelining: true` on the CI4 apps, as `burner:init` writes it, and off (the default) on hello world';
-  return `; Burner \`http.pool.pipelining: ${p === 'on'}\` on every app`;
+  return p === 'on' ? '; Burner `http.pool.pipelining: true`, its default' : '; Burner `http.pool.pipelining: false` (an A/B run)';
 }

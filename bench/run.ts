@@ -3,7 +3,7 @@
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3] [--warmup-requests 10000]
  *                          [--apps hello,ci4-welcome,ci4-json,ci4-page,ci4-welcome-4.1] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
- *                          [--hold-seconds 5] [--no-floor] [--pipelining ci4|on|off] [--quick] [--out bench/results/latest.md]
+ *                          [--hold-seconds 5] [--no-floor] [--pipelining on|off] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
@@ -15,8 +15,8 @@
  * The CI4 rows run on CodeIgniter 4.7.2 (ci4-welcome-4.1 keeps the 4.1.3 welcome page as a row; `ci4-json@4.4.8` and
  * the like pick any release scripts/ci4-app.sh knows). The realistic page (ci4-page) gets MariaDB and Redis started
  * for it (bench/services.ts) and shared by both sides, session cookies sent by wrk, and the CPU of both services counted.
- * --pipelining: Burner's http.pool.pipelining; `ci4` (the default) turns it on for the CI4 apps, as burner:init writes
- * their .rr.yaml, and leaves hello world at Burner's default (off); `on` / `off` set it for every app (A/B runs).
+ * --pipelining: Burner's http.pool.pipelining, `on` by default as in Burner (and in the .rr.yaml burner:init writes);
+ * `off` for an A/B run.
  * Missing benchmark tools (wrk, nginx, php-fpm; MariaDB, Redis for ci4-page) are installed with apt (bench/install.ts).
  */
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -77,7 +77,7 @@ function options(): Settings & {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3] [--warmup-requests 10000]\n' +
         `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5]\n` +
-        '         [--no-floor] [--pipelining ci4|on|off] [--quick] [--out FILE]\n' +
+        '         [--no-floor] [--pipelining on|off] [--quick] [--out FILE]\n' +
         '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
     );
     process.exit(0);
@@ -118,10 +118,9 @@ function options(): Settings & {
   };
 }
 
-function pipeliningSetting(v: string | undefined): 'ci4' | 'on' | 'off' {
-  if (v === undefined) return 'ci4';
-  if (v === 'ci4' || v === 'on' || v === 'off') return v;
-  throw new Error(`--pipelining must be ci4, on or off, got "${v}"`);
+function pipeliningSetting(v: string | undefined): 'on' | 'off' {
+  if (v === undefined || v === 'on' || v === 'off') return v ?? 'on';
+  throw new Error(`--pipelining must be on or off, got "${v}"`);
 }
 
 function version(cmd: string, args: string[], pattern: RegExp): string {
@@ -267,7 +266,7 @@ async function benchApp(app: App, s: Settings, tmp: string, services?: PageServi
     command: app.workerCommand,
     env: Object.keys(env).length ? env : undefined,
     readyPath: app.path,
-    pipelining: s.pipelining === 'on' || (s.pipelining !== 'off' && app.ci4Root !== undefined),
+    pipelining: s.pipelining !== 'off',
   });
   try {
     const fpm = await startNginxFpm({

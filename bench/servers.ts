@@ -141,7 +141,7 @@ export interface BurnerOptions {
   readyPath: string;
   /** Options for Burner's node process (e.g. `--cpu-prof`), before bin/rr.js. */
   nodeArgs?: string[];
-  /** http.pool.pipelining (off by default, as in Burner). */
+  /** http.pool.pipelining (Burner's default: on). */
   pipelining?: boolean;
 }
 
@@ -160,7 +160,7 @@ export async function startBurner(opts: BurnerOptions): Promise<Server> {
     `    dir: ${JSON.stringify(path.join(opts.dir, 'uploads'))}`,
     '  pool:',
     `    num_workers: ${opts.workers}`,
-    ...(opts.pipelining ? ['    pipelining: true'] : []),
+    `    pipelining: ${opts.pipelining !== false}`,
     'logs:',
     '  level: warn',
     '',

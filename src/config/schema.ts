@@ -95,8 +95,9 @@ const pool = z.strictObject({
   destroy_timeout: duration('60s'),
   stream_timeout: duration('60s'),
   debug: bool().default(false),
-  // Burner's own: write a request ahead to a busy worker while requests wait (src/pool/pool.ts takeBusy).
-  pipelining: bool().default(false),
+  // Burner's own: write a request ahead to a busy worker while requests wait (src/pool/dispatch.ts), to workers
+  // that say in their handshake they can take it.
+  pipelining: bool().default(true),
   supervisor: supervisor.optional(),
   dynamic_allocator: z
     .strictObject({

@@ -105,7 +105,8 @@ export interface PoolOptions {
   debug: boolean;
   /**
    * Burner's own (not in RoadRunner): while every worker is busy and requests wait, write a request ahead to a busy
-   * worker, so it reads its next request without waiting for a round trip through the server. Default off.
+   * worker that said in its handshake it can take it, so it reads its next request without waiting for a round trip
+   * through the server. http.pool.pipelining, on by default; absent here = off.
    */
   pipelining?: boolean;
   supervisor?: SupervisorOptions;

@@ -60,8 +60,6 @@ http:
     dir: {{DIR}}
   pool:
     num_workers: ${workers}
-    # As burner:init writes it (php/src/CodeIgniter/Templates/rr.yaml.tpl): the bridge is tested as users run it.
-    pipelining: true
     allocate_timeout: 30s
     destroy_timeout: 5s
 ${options.extra ?? ''}`;

@@ -18,8 +18,8 @@ http:
   pool:
     num_workers: {{workers}}
     max_jobs: 0
-    # Burner's own: while every worker is busy and requests wait, one request is written ahead to a busy worker,
-    # which starts it without waiting for a round trip through the server (the CodeIgniter bridge supports it).
+    # Burner's own (default true): while every worker is busy and requests wait, one request is written ahead to a
+    # busy worker, which starts it without waiting for a round trip through the server.
     pipelining: true
     supervisor:
       max_worker_memory: 256
