@@ -87,6 +87,7 @@ final class SocketRelay extends AbstractStreamRelay
             \usleep($this->retryDelayMs * 1000);
         }
         \stream_set_blocking($socket, true);
+        StreamRelay::readInLargeChunks($socket);
         if ($this->readTimeout !== null) {
             $sec = (int) $this->readTimeout;
             \stream_set_timeout($socket, $sec, (int) (($this->readTimeout - $sec) * 1_000_000));
