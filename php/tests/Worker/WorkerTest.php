@@ -177,6 +177,23 @@ final class WorkerTest extends TestCase
         self::assertSame([['chunk1', Frame::STREAM], ['chunk2', Frame::STREAM], ['end', 0], ['answer 2', 0]], $answers);
     }
 
+    public function testAStreamStopBehindAWaitingRequestStopsTheStreamAndTheRequestIsServedNext(): void
+    {
+        $this->serverSends('', 0, [0]);
+        self::assertNotNull($this->worker->waitPayload());
+        $this->worker->respond(new Payload('', 'chunk'), 0, true);
+        // The next request was written ahead, then the client of the streamed answer went away.
+        \fwrite($this->server, Frame::packFrame('next', 0, [0]) . Frame::packFrame('', 0, [], Frame::STOP));
+        self::assertTrue($this->worker->isStreamStopped());
+        $this->worker->respond(new Payload('', ''), 0, false);
+
+        $next = $this->worker->waitPayload();
+        self::assertNotNull($next);
+        self::assertSame('next', $next->body);
+        $this->worker->respond(new Payload('', 'plain'), 0, true);
+        self::assertFalse($this->worker->isStreamStopped(), 'the STOP was used up by the stream it was meant for');
+    }
+
     public function testAStopAfterAWaitingRequestEndsTheLoopAfterThatRequest(): void
     {
         $this->serverSends('', 0, [0]);
