@@ -33,6 +33,9 @@ final class ConfigPrototypes
     private ?string $aliasProperty = null;
     /** @var array<string, true> lower-case class names and basenames that stay per request */
     private array $perRequest = [];
+    /** Reads Factories' alias map, writes its aliases and instances: bound to Factories once, used per request. */
+    private ?\Closure $readAliases = null;
+    private ?\Closure $writeConfigs = null;
 
     /** @param list<string> $perRequest */
     public function __construct(private bool $enabled, array $perRequest)
@@ -62,8 +65,9 @@ final class ConfigPrototypes
         if (! $this->enabled) {
             return;
         }
-        $aliases = (static fn (string $property): array => static::${$property}['config'] ?? [])
-            ->bindTo(null, Factories::class)($this->aliasProperty);
+        $this->readAliases ??= (static fn (string $property): array => static::${$property}['config'] ?? [])
+            ->bindTo(null, Factories::class);
+        $aliases = ($this->readAliases)($this->aliasProperty);
         foreach ($aliases as $alias => $class) {
             if (! isset($this->aliases[$alias]) && is_string($class) && $this->keepable($class)) {
                 $this->aliases[(string) $alias] = $class;
@@ -84,10 +88,11 @@ final class ConfigPrototypes
         // What Factories itself records when config() builds an instance (names => class, class => instance), in
         // one step; the component's options are set up first, as injectMock() does.
         Factories::getOptions('config');
-        (static function (string $property, array $aliases, array $copies): void {
+        $this->writeConfigs ??= (static function (string $property, array $aliases, array $copies): void {
             static::${$property}['config'] = $aliases;
             static::$instances['config'] = $copies;
-        })->bindTo(null, Factories::class)($this->aliasProperty, $this->aliases, $copies);
+        })->bindTo(null, Factories::class);
+        ($this->writeConfigs)($this->aliasProperty, $this->aliases, $copies);
     }
 
     /**

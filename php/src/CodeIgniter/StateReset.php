@@ -20,6 +20,8 @@ final class StateReset
     private float $lastRequestEnd = 0.0;
     /** The last request failed: check every DB connection before the next one, however short the idle time. */
     private bool $checkConnections = false;
+    /** @var array<string, object> closures bound to CI's classes (and the WorkerMode config), built on first use */
+    private array $bound = [];
 
     public function __construct(private BurnerConfig $config, private ConfigPrototypes $configs, private Capabilities $can)
     {
@@ -137,9 +139,9 @@ final class StateReset
         $this->resetToolbar();
         if (class_exists(\CodeIgniter\CodeIgniter::class, false) && property_exists(\CodeIgniter\CodeIgniter::class, 'cacheTTL')) {
             // CodeIgniter::cache() sets a static TTL that would make every later page cached.
-            (static function () {
+            ($this->bound['cacheTTL'] ??= (static function () {
                 static::$cacheTTL = 0;
-            })->bindTo(null, \CodeIgniter\CodeIgniter::class)();
+            })->bindTo(null, \CodeIgniter\CodeIgniter::class))();
         }
         unset($GLOBALS['app']);
         Uploads::clear();
@@ -203,21 +205,23 @@ final class StateReset
         $mode = $this->config->workerMode;
         if ($mode !== null && method_exists(\CodeIgniter\Config\BaseService::class, 'resetForWorkerMode')) {
             // CI 4.7's own reset, with the app's WorkerMode list (plus Burner.php's additions, see BurnerConfig).
-            $mode = clone $mode;
-            $mode->persistentServices = $this->config->persistentServices;
-            \Config\Services::resetForWorkerMode($mode);
+            if (! isset($this->bound['mode'])) {
+                $mode = clone $mode; // built once: resetForWorkerMode() only reads it
+                $mode->persistentServices = $this->config->persistentServices;
+                $this->bound['mode'] = $mode;
+            }
+            \Config\Services::resetForWorkerMode($this->bound['mode']);
 
             return;
         }
-        $keep = array_flip($this->config->persistentServices);
-        (static function () use ($keep) {
+        ($this->bound['services'] ??= (static function (array $keep) {
             foreach (array_keys(static::$instances) as $name) {
                 if (! isset($keep[strtolower((string) $name)])) {
                     unset(static::$instances[$name]);
                 }
             }
             static::$mocks = [];
-        })->bindTo(null, \CodeIgniter\Config\BaseService::class)();
+        })->bindTo(null, \CodeIgniter\Config\BaseService::class))(array_flip($this->config->persistentServices));
     }
 
     private function resetEvents(): void
@@ -225,11 +229,10 @@ final class StateReset
         if (! class_exists(\CodeIgniter\Events\Events::class, false)) {
             return;
         }
-        $listeners = $this->listeners;
-        (static function () use ($listeners) {
+        ($this->bound['events'] ??= (static function (array $listeners) {
             static::$listeners = $listeners;
             static::$performanceLog = [];
-        })->bindTo(null, \CodeIgniter\Events\Events::class)();
+        })->bindTo(null, \CodeIgniter\Events\Events::class))($this->listeners);
     }
 
     private function resetToolbar(): void
@@ -241,9 +244,9 @@ final class StateReset
         }
         $collector = \CodeIgniter\Debug\Toolbar\Collectors\Database::class;
         if (class_exists($collector, false) && property_exists($collector, 'queries')) {
-            (static function () {
+            ($this->bound['queries'] ??= (static function () {
                 static::$queries = [];
-            })->bindTo(null, $collector)();
+            })->bindTo(null, $collector))();
         }
     }
 
