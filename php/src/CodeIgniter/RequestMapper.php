@@ -11,6 +11,12 @@ namespace Burner\CodeIgniter;
  */
 final class RequestMapper
 {
+    /** Bounds the memory a client sending ever new header names can make a worker hold. */
+    private const MAX_KEYS = 512;
+
+    /** @var array<string, string> header name => $_SERVER key (at most MAX_KEYS names are remembered) */
+    private array $serverKeys = [];
+
     /** @param array<string, mixed> $baseServer the worker's $_SERVER after boot (environment, .env values) */
     public function __construct(
         private array $baseServer,
@@ -75,13 +81,16 @@ final class RequestMapper
         }
 
         foreach ((array) $request->headers as $name => $values) {
-            $key = strtoupper(str_replace('-', '_', (string) $name));
-            $values = (array) $values;
-            $value = implode($key === 'COOKIE' ? '; ' : ', ', $values);
-            if ($key === 'CONTENT_TYPE' || $key === 'CONTENT_LENGTH') {
-                $server[$key] = $value;
-            } elseif ($key !== 'HOST') {
-                $server['HTTP_' . $key] = $value;
+            // Header name => $_SERVER key, remembered: the same few names come with every request.
+            $key = $this->serverKeys[$name] ?? null;
+            if ($key === null) {
+                $key = self::serverKey((string) $name);
+                if (count($this->serverKeys) < self::MAX_KEYS) {
+                    $this->serverKeys[$name] = $key;
+                }
+            }
+            if ($key !== '') {
+                $server[$key] = implode($key === 'HTTP_COOKIE' ? '; ' : ', ', (array) $values);
             }
         }
 
@@ -113,6 +122,18 @@ final class RequestMapper
         $_REQUEST = array_merge($_GET, $_POST);
 
         return $body;
+    }
+
+    /** The $_SERVER key of a request header ('' for Host, which comes from the URI). */
+    private static function serverKey(string $name): string
+    {
+        $key = strtoupper(str_replace('-', '_', $name));
+
+        return match ($key) {
+            'CONTENT_TYPE', 'CONTENT_LENGTH' => $key,
+            'HOST' => '',
+            default => 'HTTP_' . $key,
+        };
     }
 
     /** "1.2.3.4:5678" or "[::1]:5678" -> the address alone. */

@@ -155,7 +155,15 @@ final class Request
         $out = [];
         foreach ($map as $name => $values) {
             if (\is_array($values)) {
-                $out[(string) $name] = \array_values(\array_map('strval', \array_filter($values, 'is_scalar')));
+                // The server always sends lists of strings: those are taken as they are.
+                $strings = \array_is_list($values);
+                foreach ($strings ? $values : [] as $value) {
+                    if (!\is_string($value)) {
+                        $strings = false;
+                        break;
+                    }
+                }
+                $out[(string) $name] = $strings ? $values : \array_values(\array_map('strval', \array_filter($values, 'is_scalar')));
             } elseif (\is_scalar($values)) {
                 $out[(string) $name] = [(string) $values];
             }

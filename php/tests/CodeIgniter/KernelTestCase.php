@@ -98,7 +98,9 @@ abstract class KernelTestCase extends TestCase
         [$welcome, $hello, $server] = $this->drive([
             ['uri' => 'http://localhost:8080/'],
             ['uri' => 'http://localhost:8080/bt/hello'],
-            ['uri' => 'http://localhost:8080/bt/server?x=1&y%5B%5D=2', 'headers' => ['X-Test' => ['a', 'b']]],
+            ['uri' => 'http://localhost:8080/bt/server?x=1&y%5B%5D=2', 'headers' => [
+                'X-Test' => ['a', 'b'], 'Host' => ['other.test'], 'Content-Type' => ['text/plain'],
+            ]],
         ]);
         self::assertSame(200, $welcome['status']);
         self::assertStringContainsString('Welcome to CodeIgniter', $welcome['body']);
@@ -107,10 +109,11 @@ abstract class KernelTestCase extends TestCase
         $data = self::json($server);
         self::assertSame('/bt/server?x=1&y%5B%5D=2', $data['server']['REQUEST_URI'], 'REQUEST_URI is path and query only');
         self::assertSame('x=1&y%5B%5D=2', $data['server']['QUERY_STRING']);
-        self::assertSame('localhost:8080', $data['server']['HTTP_HOST']);
+        self::assertSame('localhost:8080', $data['server']['HTTP_HOST'], 'the host comes from the uri, never a Host header');
         self::assertSame('8080', $data['server']['SERVER_PORT']);
         self::assertSame('/index.php', $data['server']['SCRIPT_NAME']);
         self::assertSame('a, b', $data['server']['HTTP_X_TEST']);
+        self::assertSame('text/plain', $data['server']['CONTENT_TYPE'], 'Content-Type goes to CONTENT_TYPE, not HTTP_*');
         self::assertSame('bt/server', $data['uri_string']);
         self::assertStringEndsWith('/bt/server', $data['current_url']);
         self::assertSame(['x' => '1', 'y' => ['2']], $data['get']);

@@ -96,6 +96,26 @@ final class HttpWorkerTest extends TestCase
         self::assertSame('created', $body);
     }
 
+    public function testHeaderValuesBecomeListsOfStrings(): void
+    {
+        $request = \Burner\Http\Request::fromContext(['headers' => [
+            'Accept' => ['text/html', 'application/json'],       // as the server sends them: taken as they are
+            'X-Num' => [7, 1.5, true],                            // scalars become strings
+            'X-Mixed' => ['a', ['nested'], null, 'b'],            // non-scalars are dropped, the list is renumbered
+            'X-Keyed' => ['k' => 'v'],                            // not a list: renumbered
+            'X-Single' => 'one',                                  // a lone value becomes a list
+            'X-Object' => null,                                   // nothing usable: no header
+        ]], '');
+
+        self::assertSame([
+            'Accept' => ['text/html', 'application/json'],
+            'X-Num' => ['7', '1.5', '1'],
+            'X-Mixed' => ['a', 'b'],
+            'X-Keyed' => ['v'],
+            'X-Single' => ['one'],
+        ], $request->headers);
+    }
+
     public function testJsonEmptyHeadersIsAnObject(): void
     {
         $this->sendRequest('{"method":"GET","uri":"http://h/","parsed":false,"uploads":null,"headers":null}', 'raw', Frame::CODEC_JSON);
