@@ -516,6 +516,16 @@ abstract class KernelTestCase extends TestCase
         self::assertSame($seen[1]['builds'], $seen[2]['builds'], 'no construction per request once kept');
     }
 
+    public function testTheStockDatabaseConfigIsBuiltOncePerWorker(): void
+    {
+        [$reply] = $this->drive([
+            ['uri' => 'http://localhost:8080/bt/hello', 'keeps' => ['Config\\Database', 'Config\\BtDynamic', 'Config\\BtCounter']],
+        ]);
+        // The app template's Config\Database constructor depends on ENVIRONMENT only: kept. A constructor of the
+        // app's own that reads the request (BtDynamic) is not.
+        self::assertSame(['Config\\Database' => true, 'Config\\BtDynamic' => false, 'Config\\BtCounter' => true], $reply['keeps']);
+    }
+
     public function testTheFileLocatorRemembersWhatTheFileSystemSays(): void
     {
         $replies = $this->drive([['uri' => 'http://localhost/bt/locator'], ['uri' => 'http://localhost/bt/locator']]);

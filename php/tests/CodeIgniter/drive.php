@@ -59,6 +59,10 @@ foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as 
         $reply->headers['X-Test-Streamed-Chunks'] = [(string) count($chunks)];
     }
     $entry = ['status' => $reply->status, 'headers' => $reply->headers, 'body' => base64_encode($body)];
+    foreach ($spec['keeps'] ?? [] as $class) {
+        // Test hook: whether the bridge builds this config class once per worker (ConfigPrototypes).
+        $entry['keeps'][$class] = $internals('configs')->keeps($class);
+    }
     $kernel->afterResponse();
     $entry['after'] = [
         'session_id' => session_id(),
