@@ -60,7 +60,8 @@ export async function startPageServices(): Promise<PageServices> {
   }
   const [dbPort, redisPort] = [db.port, redis.port];
   return {
-    env: { BENCH_DB_PORT: String(dbPort), BENCH_REDIS_PORT: String(redisPort) },
+    // session_savePath: Config\Session's $savePath, which CodeIgniter reads from the environment ($_SERVER).
+    env: { BENCH_DB_PORT: String(dbPort), BENCH_REDIS_PORT: String(redisPort), session_savePath: `tcp://127.0.0.1:${redisPort}` },
     mariadbPids: () => listenerPids(dbPort),
     redisPids: () => listenerPids(redisPort),
     stop,
