@@ -415,6 +415,8 @@ async function main(): Promise<void> {
         report.machine.versions.MariaDB = version('mariadbd', ['--version'], /Ver (\S+)/);
         report.machine.versions.Redis = version('redis-server', ['--version'], /v=(\S+)/);
       }
+      const dotenv = app.services && app.ci4Root ? path.join(app.ci4Root, '.env') : undefined;
+      if (dotenv) await writeFile(dotenv, services!.dotenv);
       const { cookie, ...result } = await benchApp(app, opts, tmp, app.services ? services : undefined);
       if (app.id === 'hello' && opts.floor) result.rounds.push(...(await benchFloor(app, opts, tmp)));
       if (app.ci4Root && opts.floor) {
@@ -428,6 +430,7 @@ async function main(): Promise<void> {
         log(`${app.title}: in-process ceiling (${opts.seconds} s)`);
         result.ceiling = await measureCeiling(app, opts.seconds, app.services ? { cookie, env: services!.env } : {});
       }
+      if (dotenv) await rm(dotenv, { force: true });
       report.apps.push(result);
     }
     if (opts.extras) {

@@ -11,6 +11,11 @@ import { get } from './servers.js';
 export interface PageServices {
   /** What the app's workers, php-fpm's pool and the ceiling get in their environment. */
   env: Record<string, string>;
+  /**
+   * The app's `.env` while the page is measured: Config\Session's $savePath on this Redis, set the way CI4 apps set
+   * it. (server.env would not do: RoadRunner's config upper-cases its keys, and CodeIgniter looks for `session.savePath`.)
+   */
+  dotenv: string;
   mariadbPids(): Promise<number[]>;
   redisPids(): Promise<number[]>;
   stop(): Promise<void>;
@@ -60,8 +65,8 @@ export async function startPageServices(): Promise<PageServices> {
   }
   const [dbPort, redisPort] = [db.port, redis.port];
   return {
-    // session_savePath: Config\Session's $savePath, which CodeIgniter reads from the environment ($_SERVER).
-    env: { BENCH_DB_PORT: String(dbPort), BENCH_REDIS_PORT: String(redisPort), session_savePath: `tcp://127.0.0.1:${redisPort}` },
+    env: { BENCH_DB_PORT: String(dbPort), BENCH_REDIS_PORT: String(redisPort) },
+    dotenv: `session.savePath = "tcp://127.0.0.1:${redisPort}"\n`,
     mariadbPids: () => listenerPids(dbPort),
     redisPids: () => listenerPids(redisPort),
     stop,

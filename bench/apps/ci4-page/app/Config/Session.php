@@ -9,9 +9,9 @@ use CodeIgniter\Session\Handlers\RedisHandler;
 /**
  * Session settings of the benchmark's CI 4.7 app (bench/apps/ci4-page/, copied over the app by bench/apps.ts).
  *
- * CodeIgniter's defaults, except: the RedisHandler, on the Redis the bench started ($savePath comes from the
- * environment variable `session_savePath`, which CodeIgniter reads itself; the bench gives it to Burner's workers,
- * php-fpm's pool and the in-process ceiling alike), and no ID regeneration ($timeToUpdate = 0) so the session cookies
+ * CodeIgniter's defaults, except: the RedisHandler, on the Redis the bench started ($savePath comes from
+ * `session.savePath` in the app's .env, which the bench writes while it measures the page: Burner's workers, php-fpm
+ * and the in-process ceiling all read it), and no ID regeneration ($timeToUpdate = 0) so the session cookies
  * the bench created before the rounds stay the ones in use however long the rounds run. No constructor: a config
  * class with one of its own is built again on every request (the bridge cannot know it is safe to keep), which would
  * add ~15 µs to every page of the app, the welcome page included.
