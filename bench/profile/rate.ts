@@ -6,8 +6,12 @@
  * `strace -c -f`, whose own overhead makes its CPU figures meaningless: only the counts are kept).
  *
  *   node dist/bench/profile/rate.js [--sleep 0,500,2000] [--bytes 14] [--headers 0] [--connections 32]
- *        [--duration 3] [--warmup 1] [--workers 2] [--strace] [--cpu-prof DIR] [--perf DIR] [--sched-batch]
+ *        [--duration 3] [--warmup 1] [--warmup-requests 10000] [--workers 2] [--strace] [--cpu-prof DIR] [--perf DIR] [--sched-batch]
  *        [--server burner|floor|floor-pause]
+ *
+ * --warmup-requests N: after --warmup seconds, warm up on (at most 30 s more) until N requests were served, as the
+ * bench does: V8 optimizes the request path after so many runs, not so many seconds, and before that a slow setting
+ * pays TurboFan's compile threads and unoptimized code (~1/3 of Node's CPU at 2000 µs after only 1 s of warm-up).
  *
  * --server floor / floor-pause: the bench's floor (bench/floor/server.ts, node:http + minimal relay to echo workers
  * sleeping FLOOR_SLEEP_US) instead of Burner; floor-pause with --pause-when-queued (client connections are not read
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
+    'warmup-requests': { type: 'string', default: '10000' },
     workers: { type: 'string', default: String(os.availableParallelism()) },
     strace: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -99,7 +104,10 @@ async function main(): Promise<void> {
             });
       try {
         const [pid] = await burner.serverPids();
-        await runWrk(burner.baseUrl + '/', { seconds: Number(values.warmup), connections, threads: 1 });
+        const warm = await runWrk(burner.baseUrl + '/', { seconds: Number(values.warmup), connections, threads: 1 });
+        const missing = Number(values['warmup-requests']) - warm.requests;
+        if (missing > 0 && warm.reqPerSec > 0)
+          await runWrk(burner.baseUrl + '/', { seconds: Math.min(30, Math.ceil(missing / warm.reqPerSec)), connections, threads: 1 });
         const workerPids = await burner.workerPids();
         const cpu0 = await totalCpuUs([pid!]);
         const php0 = await totalCpuUs(workerPids);

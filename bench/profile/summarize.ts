@@ -2,7 +2,9 @@
  * Summarizes a V8 .cpuprofile (node --cpu-prof): total sampled time, the idle / program / GC shares, and the
  * functions with the most self time, per request when --requests N is given.
  *
- *   node dist/bench/profile/summarize.js FILE.cpuprofile [--requests N] [--top 25]
+ *   node dist/bench/profile/summarize.js FILE.cpuprofile [--requests N] [--top 25] [--by-file]
+ *
+ * --by-file: self time summed per script (dist/src/http/handler.js, node:_http_server, ...) instead of per function.
  *
  * With FILE.window.json next to it (written by rate.js: the measured round's CLOCK_MONOTONIC window and its
  * requests), only the samples of that window count and the figures are per request of that round.
@@ -14,7 +16,7 @@ import { selfTimes, type Profile } from './parse.js';
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { requests: { type: 'string' }, top: { type: 'string', default: '25' } },
+    options: { requests: { type: 'string' }, top: { type: 'string', default: '25' }, 'by-file': { type: 'boolean', default: false } },
   });
   for (const file of positionals) {
     const p = JSON.parse(await readFile(file, 'utf8')) as Profile;
@@ -22,7 +24,8 @@ async function main(): Promise<void> {
       (t) => JSON.parse(t) as { from: number; to: number; requests: number },
       () => undefined,
     );
-    const self = selfTimes(p, win);
+    let self = selfTimes(p, win);
+    if (values['by-file']) self = byFile(self);
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     const idle = self.get('(idle)') ?? 0;
     const busy = total - idle;
@@ -35,6 +38,17 @@ async function main(): Promise<void> {
       .slice(0, Number(values.top));
     for (const [k, us] of top) process.stdout.write(`  ${fmt(us).padStart(16)}  ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${k}\n`);
   }
+}
+
+/** Keys are `name url:line` (or `(idle)`, `(program)`...): sums per url, the line dropped. */
+function byFile(self: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, us] of self) {
+    const m = /\s(\S+):\d+$/.exec(key);
+    const file = m ? m[1]! : key;
+    out.set(file, (out.get(file) ?? 0) + us);
+  }
+  return out;
 }
 
 main().catch((e) => {
