@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
-import type { CancelSignal, Log, Payload, WorkerPool } from '../pool/types.js';
+import type { CancelSignal, ExecOptions, Log, Payload, WorkerPool, WorkerResponse } from '../pool/types.js';
 import { hasNoBody, readBody, removeTempFiles } from './body.js';
 import { buildContext, encodeJsonContext } from './context.js';
 import type { ErrorMapper } from './errors.js';
@@ -28,7 +28,7 @@ export class RequestHandler {
     private readonly pool: WorkerPool,
     private readonly log: Log,
     private readonly chain: MiddlewareChain,
-    private readonly writer: ResponseWriter,
+    readonly writer: ResponseWriter,
     private readonly errors: ErrorMapper,
     private readonly state: ServerState,
   ) {
@@ -38,42 +38,39 @@ export class RequestHandler {
     this.timed = Boolean(options.observer || options.accessLogs || this.debugLog);
   }
 
-  /** Handles the request; `closed` runs once its response is closed (finished or aborted). */
-  handle(req: IncomingMessage, res: ServerResponse, closed: () => void): void {
-    this.run(req, res, closed).catch((err: unknown) => this.errors.fail(res, err, req));
+  /** Handles the request; `tracker.closed(res)` runs once its response is closed (finished or aborted). */
+  handle(req: IncomingMessage, res: ServerResponse, tracker: ResponseTracker): void {
+    const flight = new InFlight(this, req, res, tracker, this.timed ? process.hrtime.bigint() : 0n);
+    (res as TrackedResponse)[IN_FLIGHT] = flight;
+    res.on('close', onResponseClose);
+    void this.run(req, res, flight);
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, closed: () => void): Promise<void> {
-    const start = this.timed ? process.hrtime.bigint() : 0n;
+  /** Never rejects: every failure goes to the error mapping. */
+  private async run(req: IncomingMessage, res: ServerResponse, signal: InFlight): Promise<void> {
     this.options.observer?.requestStarted();
-    const signal = new ClientGoneSignal();
-    res.once('close', () => {
-      closed();
-      this.finished(req, res, start);
-      if (!res.writableFinished) signal.abort(); // closed before the answer was complete: the client is gone
-    });
     if (this.state.closing) res.shouldKeepAlive = false;
-    if (hasSecondHost(req.rawHeaders)) {
-      // RFC 9112 §3.2: a request with more than one Host header gets a 400 (Go does the same).
-      this.writer.plain(res, 400, '400 Bad Request: two Hosts\n', true);
-      return;
-    }
-    const requestHooks = this.chain.request;
-    for (let i = 0; i < requestHooks.length; i++) {
-      const r = requestHooks[i]!.request!(req, res);
-      if ((typeof r === 'string' ? r : await r) === 'done') return;
-    }
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > this.options.maxRequestSize) {
-      this.errors.tooLarge(req, res, `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)`);
-      return;
-    }
-
-    const { ctx, contentType } = buildContext(req);
-    const contextHooks = this.chain.context;
-    for (let i = 0; i < contextHooks.length; i++) contextHooks[i]!.context!(ctx, req);
     const tempFiles: string[] = [];
     try {
+      if (hasSecondHost(req.rawHeaders)) {
+        // RFC 9112 §3.2: a request with more than one Host header gets a 400 (Go does the same).
+        this.writer.plain(res, 400, '400 Bad Request: two Hosts\n', true);
+        return;
+      }
+      const requestHooks = this.chain.request;
+      for (let i = 0; i < requestHooks.length; i++) {
+        const r = requestHooks[i]!.request!(req, res);
+        if ((typeof r === 'string' ? r : await r) === 'done') return;
+      }
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > this.options.maxRequestSize) {
+        this.errors.tooLarge(req, res, `request body exceeds max_request_size (${this.options.maxRequestSize} bytes)`);
+        return;
+      }
+
+      const { ctx, contentType } = buildContext(req);
+      const contextHooks = this.chain.context;
+      for (let i = 0; i < contextHooks.length; i++) contextHooks[i]!.context!(ctx, req);
       const body = hasNoBody(req, contentType) ? NO_BODY : await readBody(req, contentType, this.options, tempFiles);
       ctx.parsed = body.parsed;
       let context: Buffer;
@@ -84,13 +81,8 @@ export class RequestHandler {
         context = encodeJsonContext(ctx, body.uploads);
       }
       const payload: Payload = { codec: this.codec, context, body: body.body };
-      let stream: StreamState | undefined;
-      const result = await this.pool.exec(payload, {
-        signal,
-        // A promise asks the pool to read no more of this worker's output until the client has taken the backlog.
-        onChunk: (chunk) => this.writer.chunk(req, res, chunk, (stream ??= { trailers: undefined })),
-      });
-      if (stream) this.writer.endStream(req, res, result, stream);
+      const result = await this.pool.exec(payload, signal);
+      if (signal.stream) this.writer.endStream(req, res, result, signal.stream);
       else {
         const sending = this.writer.answer(req, res, result);
         if (sending) await sending;
@@ -102,7 +94,8 @@ export class RequestHandler {
     }
   }
 
-  private finished(req: IncomingMessage, res: ServerResponse, start: bigint): void {
+  /** A response closed: bookkeeping, observer, access log. */
+  finished(req: IncomingMessage, res: ServerResponse, start: bigint): void {
     const seconds = start ? Number(process.hrtime.bigint() - start) / 1e9 : 0;
     this.options.observer?.requestFinished(res.statusCode, seconds);
     if (this.options.accessLogs) {
@@ -138,10 +131,58 @@ function hasSecondHost(raw: string[]): boolean {
   return false;
 }
 
-/** Aborted when the client goes away before the response is finished; cheaper than an AbortController per request. */
-class ClientGoneSignal implements CancelSignal {
+/** Whom the handler tells that a response closed (the server's count of requests in flight). */
+export interface ResponseTracker {
+  closed(res: ServerResponse): void;
+}
+
+const IN_FLIGHT = Symbol('burner.inFlight');
+type TrackedResponse = ServerResponse & { [IN_FLIGHT]?: InFlight };
+
+/**
+ * One shared 'close' listener for every response (called with the response as `this`): no closure and no `once`
+ * wrapper per request. It runs once: node emits a response's 'close' once.
+ */
+function onResponseClose(this: TrackedResponse): void {
+  const flight = this[IN_FLIGHT];
+  if (flight === undefined) return;
+  this[IN_FLIGHT] = undefined;
+  flight.closed();
+}
+
+/**
+ * What one request needs until its response closes, in one object: it is the pool's exec options and cancel signal
+ * (aborted when the client goes away before the response is complete; cheaper than an AbortController), the stream
+ * callback, and the close bookkeeping.
+ */
+class InFlight implements CancelSignal, ExecOptions {
   aborted = false;
   private listener: (() => void) | undefined;
+  /** Set by the first chunk of a streamed answer. */
+  stream: StreamState | undefined = undefined;
+  readonly signal: CancelSignal = this;
+
+  constructor(
+    private readonly handler: RequestHandler,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly tracker: ResponseTracker,
+    private readonly start: bigint,
+  ) {}
+
+  /**
+   * A promise asks the pool to read no more of this worker's output until the client has taken the backlog. A method,
+   * not a closure per request: the pool calls it as `options.onChunk(chunk)`.
+   */
+  onChunk(chunk: WorkerResponse): void | Promise<void> {
+    return this.handler.writer.chunk(this.req, this.res, chunk, (this.stream ??= { trailers: undefined }));
+  }
+
+  closed(): void {
+    this.tracker.closed(this.res);
+    this.handler.finished(this.req, this.res, this.start);
+    if (!this.res.writableFinished) this.abort(); // closed before the answer was complete: the client is gone
+  }
 
   abort(): void {
     this.aborted = true;

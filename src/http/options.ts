@@ -47,6 +47,11 @@ export interface HttpOptions {
   maxResponseBuffer: number;
   /** Open client connections at most; more are closed at once. 0: no cap. */
   maxConnections: number;
+  /**
+   * Milliseconds an idle keep-alive connection stays open after its last response (not a RoadRunner key: Go's
+   * http.Server keeps them as long as its IdleTimeout). Default 60 s.
+   */
+  keepAliveTimeout?: number;
   rawBody: boolean;
   accessLogs: boolean;
   /** Codec of the request context sent to workers. */

@@ -131,9 +131,13 @@ export class ResponseWriter {
       res.addTrailers(trailerList(trailers));
       res.end();
     } else res.end(answer.body);
-    // A body the client has not taken yet stays in memory: write_timeout bounds how long (node resets the socket
-    // timeout to keep-alive once the response is out).
-    if (res.writableLength > 0 && this.options.writeTimeout > 0) res.socket?.setTimeout(this.options.writeTimeout);
+    // A body the client has not taken yet stays in memory: write_timeout bounds how long. Once the response is out
+    // the connection has no timeout again (idle keep-alive connections are the server's sweep's).
+    const socket = res.socket;
+    if (socket && res.writableLength > 0 && this.options.writeTimeout > 0) {
+      socket.setTimeout(this.options.writeTimeout);
+      res.once('close', () => socket.setTimeout(0));
+    }
     return undefined;
   }
 
