@@ -41,6 +41,8 @@ export interface ExchangeHost {
   readonly log: Log;
   /** One frame to the worker. */
   send(frame: Buffer): void;
+  /** A request was written ahead behind this one (http.pool.pipelining). */
+  readonly hasRequestAhead: boolean;
   /** Stop (true) or resume (false) reading the worker's output: the client has not taken the last chunk yet. */
   pauseOutput(paused: boolean): void;
   /** The worker answered (a response, an ERROR frame, or `{"stop":true}`): it is free again unless told otherwise. */
@@ -216,7 +218,11 @@ export class Exchange {
     if (this.stopping) return;
     this.stopping = true;
     this.clientCaughtUp(); // the rest of the stream is drained, not delivered
-    this.host.send(STREAM_STOP_FRAME);
+    // A STOP carries no request id. With a request written ahead, the worker may have ended this stream and begun
+    // that request before it reads the STOP, which would then cut the wrong stream: the rest of this one is drained
+    // without a STOP instead, still within stream_timeout (after it the worker is killed and the request written
+    // ahead, never begun, goes to another worker).
+    if (!this.host.hasRequestAhead) this.host.send(STREAM_STOP_FRAME);
     this.streamTimer = setTimeout(streamTimedOut, this.limits.streamTimeout, this);
   }
 

@@ -241,6 +241,10 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.relay?.write(frame);
   }
 
+  get hasRequestAhead(): boolean {
+    return this.requests.hasAhead;
+  }
+
   pauseOutput(paused: boolean): void {
     this.relay?.setPaused(paused);
   }

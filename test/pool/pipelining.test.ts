@@ -165,6 +165,37 @@ test('pipelining on: nothing is written ahead to a worker on its last job (max_j
   });
 });
 
+test("pipelining on: a client leaving a stream while a request is written ahead gets no STOP sent: it could cut that request's stream", async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const gone = new AbortController();
+      const first = pool.exec(req(`holdstream:${flag}`), { signal: gone.signal, onChunk: () => gone.abort() });
+      const chunks: string[] = [];
+      const second = pool.exec(req('stream:4'), { onChunk: (c) => void chunks.push(c.body.toString()) });
+      writeFileSync(flag, '');
+      await first; // drained
+      const last = await second;
+      // A STOP behind the request written ahead would have been read by its stream (at its first PING) and ended it.
+      assert.deepEqual(chunks, ['0', '1', '2', '3']);
+      assert.equal(last.body.toString(), 'end');
+    });
+  });
+});
+
+test('pipelining on: a stream its client left that does not end within stream_timeout: the worker is killed, the request written ahead runs elsewhere', async () => {
+  await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE, streamTimeout: 300 }, async (pool) => {
+    const pid = (await pool.workers())[0]!.pid;
+    const gone = new AbortController();
+    const hanging = pool.exec(req('streamhang'), { signal: gone.signal, onChunk: () => gone.abort() });
+    const next = pool.exec(req('hello', 'next'));
+    await assert.rejects(hanging, (err: unknown) => err instanceof PoolError && /stream_timeout/.test(err.message));
+    const res = await next;
+    assert.equal(res.body.toString(), 'next');
+    assert.notEqual(pidOf(res), pid);
+  });
+});
+
 test('pipelining on: 300 concurrent requests over 2 workers each get their own answer', async () => {
   await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.exec(req(i % 7 === 0 ? 'sleep:2' : 'hello', `b${i}`))));
