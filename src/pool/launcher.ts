@@ -23,6 +23,8 @@ export interface LaunchOptions {
   maxExecs?: number;
   /** Called once when the worker breaks or exits unexpectedly (not for a stop the owner asked for). */
   onDead?: (w: WorkerProcess) => void;
+  /** Called when the worker says it is leaving (Burner's SDK, its script ended): the owner retires it. */
+  onLeave?: (w: WorkerProcess) => void;
 }
 
 export class WorkerLauncher {

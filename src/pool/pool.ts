@@ -200,7 +200,7 @@ export class StaticPool implements WorkerPool, Supervised {
       // 0–14 % jitter on max_jobs so workers started together do not all restart together.
       const maxJobs = this.options.maxJobs;
       const maxExecs = maxJobs > 0 ? maxJobs + Math.floor((maxJobs * randomInt(0, 15)) / 100) : Infinity;
-      w = this.launcher.spawn(link, { maxExecs, onDead: this.onWorkerDead });
+      w = this.launcher.spawn(link, { maxExecs, onDead: this.onWorkerDead, onLeave: this.onWorkerLeaving });
       await w.booted;
     } catch (err) {
       // spawn() throwing or failing (EMFILE, ENOENT), a crash before the handshake, no handshake in time.
@@ -225,6 +225,11 @@ export class StaticPool implements WorkerPool, Supervised {
     if (!this.initializing) this.respawn.schedule(this.spawnMissing);
     return false;
   }
+
+  /** Idle: stopped and replaced now; busy: after its current request (which it answers with {"stop":true}). */
+  private readonly onWorkerLeaving = (w: WorkerProcess): void => {
+    this.retireWorker(w, WorkerState.Invalid);
+  };
 
   private readonly onWorkerDead = (w: WorkerProcess): void => {
     this.removeDead(w);

@@ -4,7 +4,7 @@
  * state (state.ts). A failure is reported exactly once, with the exit code/signal, the frame error and what the
  * worker printed.
  */
-import { STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
+import { CONTROL, STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
 import { FrameError } from '../goridge/reader.js';
 import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
 import { InFlight } from './in-flight.js';
@@ -20,6 +20,8 @@ import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind
 
 export { WorkerStartError, type ExitInfo } from './failure.js';
 export type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
+
+const LEAVING = Buffer.from('{"leaving":true}');
 
 /** How long a broken worker gets to print the rest of its message / exit, so the error can quote it. */
 const DIAGNOSE_MS = 300;
@@ -43,6 +45,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   private used = 0;
   private readonly maxExecs: number;
   private readonly onDead: ((w: WorkerProcess) => void) | undefined;
+  private readonly onLeave: ((w: WorkerProcess) => void) | undefined;
   private readonly child: WorkerChild;
   private relay: Relay | null;
   private failing = false;
@@ -53,6 +56,8 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   private readonly requests = new InFlight();
   /** The worker said in its handshake that it can take requests written ahead (Burner's SDK). */
   private takesAhead = false;
+  /** It said it is leaving (onControl): nothing more is written to it but its stop. */
+  private leaving = false;
 
   /** Spawns a worker; `booted` tells when it is ready. Throws WorkerStartError when spawn() itself throws. */
   static launch(opts: WorkerSpawnOptions, link: WorkerLink, launch: LaunchOptions = {}): WorkerProcess {
@@ -66,6 +71,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   ) {
     this.maxExecs = launch.maxExecs ?? Infinity;
     this.onDead = launch.onDead;
+    this.onLeave = launch.onLeave;
     this.child = new WorkerChild(opts.command, opts, link, {
       onError: (err) => this.fail(`worker process error: ${err.message}`),
       onExit: () => this.onExit(),
@@ -144,6 +150,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     const current = this.requests.current;
     return (
       this.takesAhead &&
+      !this.leaving &&
       current !== null &&
       !this.requests.hasAhead &&
       this.lifecycle.state === WorkerState.Working &&
@@ -212,6 +219,10 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   // ---- relay and exchange events ----
 
   onFrame(frame: Frame): void {
+    if ((frame.flags & CONTROL) !== 0 && this.takesAhead) {
+      this.onControl(frame);
+      return;
+    }
     const exchange = this.requests.current;
     if (exchange !== null) {
       exchange.onFrame(frame);
@@ -265,6 +276,19 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   }
 
   // ---- internals ----
+
+  /**
+   * Burner's SDK says `{"leaving":true}` when its script ends between two requests: it reads no request any more and
+   * answers each one still in its input with `{"stop":true}` (the pool retries those elsewhere) until it is stopped.
+   */
+  private onControl(frame: Frame): void {
+    if (frame.payload.equals(LEAVING)) {
+      this.leaving = true;
+      this.onLeave?.(this);
+      return;
+    }
+    this.fail(`unexpected control frame from the worker: ${frame.payload.toString('utf8').slice(0, 200)}`);
+  }
 
   private ready(relay: Relay, reply: HandshakeReply): void {
     const boot = this.boot;

@@ -196,6 +196,17 @@ test('pipelining on: a stream its client left that does not end within stream_ti
   });
 });
 
+test("pipelining on: a worker on Burner's SDK whose loop ends after 2 requests hands back what was written ahead: nothing is lost", async () => {
+  await withPool('sdk-twice.php', { numWorkers: 1, pipelining: true, env: { BURNER_VERSION: 'test' } }, async (pool) => {
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.exec(req('{}', `r${i}`))));
+    results.forEach((r, i) => assert.equal(r.body.toString(), `r${i}`));
+    const used = new Map<number, number>();
+    for (const r of results) used.set(pidOf(r), (used.get(pidOf(r)) ?? 0) + 1);
+    assert.ok(used.size >= 6, `every worker served two requests at most: ${JSON.stringify([...used])}`);
+    assert.ok([...used.values()].every((n) => n <= 2));
+  });
+});
+
 test('pipelining on: 300 concurrent requests over 2 workers each get their own answer', async () => {
   await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.exec(req(i % 7 === 0 ? 'sleep:2' : 'hello', `b${i}`))));

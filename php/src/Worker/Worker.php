@@ -32,6 +32,13 @@ final class Worker
      * @var list<Frame>
      */
     private array $pending = [];
+    /** waitPayload() handed out a request that has not been answered yet (final respond(), error() or stop()). */
+    private bool $answering = false;
+    /** The server stopped us or closed our input: the loop is over because the server said so. */
+    private bool $ended = false;
+    /** leave() is registered (once, at the PID handshake with Burner) or has run. */
+    private bool $leaveRegistered = false;
+    private bool $left = false;
 
     /**
      * @param OutputInterceptor|bool $interceptOutput true: divert echo/print to STDERR (the default, required for
@@ -83,6 +90,19 @@ final class Worker
         $this->interceptor?->armBetweenRequests();
         $this->streaming = false;
         $this->streamStopped = false;
+        $this->answering = false;
+        $payload = $this->nextPayload();
+        if ($payload === null) {
+            $this->ended = true;
+        } else {
+            $this->answering = true;
+        }
+
+        return $payload;
+    }
+
+    private function nextPayload(): ?Payload
+    {
 
         while (true) {
             if ($this->pending !== []) {
@@ -151,6 +171,7 @@ final class Worker
         $this->streaming = $stream;
         if (!$stream) {
             $this->streamStopped = false;
+            $this->answering = false;
         }
     }
 
@@ -177,6 +198,7 @@ final class Worker
         $this->relay->send(Frame::packFrame($message, Frame::ERROR));
         $this->streaming = false;
         $this->streamStopped = false;
+        $this->answering = false;
     }
 
     /**
@@ -187,6 +209,41 @@ final class Worker
     {
         $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
         $this->streaming = false;
+        $this->answering = false;
+    }
+
+    /**
+     * Runs at shutdown when the script ends between two requests without the server having stopped it (the loop
+     * around waitPayload() ended: a worker that restarts itself after N requests, the CodeIgniter bridge's
+     * mustRestart()). Burner may already have written the next request into our input (http.pool.pipelining), so
+     * we say `{"leaving":true}` and answer every request still coming with `{"stop":true}` (the server gives it to
+     * another worker) until the server's stop or EOF. Nothing is done in the middle of a request (an exit or a fatal
+     * error there fails that request, and the server itself re-routes what it wrote behind it), nor under RoadRunner
+     * (BURNER_VERSION unset), which never writes ahead and would not know the frame.
+     */
+    public function leave(): void
+    {
+        if ($this->left || $this->ended || $this->answering) {
+            return;
+        }
+        $this->left = true;
+        try {
+            $this->relay->send(Frame::packFrame('{"leaving":true}', Frame::CONTROL));
+            while (true) {
+                $frame = $this->pending !== [] ? \array_shift($this->pending) : $this->relay->receive();
+                if ($frame->hasFlag(Frame::CONTROL)) {
+                    if ($this->handleControl($frame)) {
+                        return;
+                    }
+                    continue;
+                }
+                if (!($frame->byte10 & (Frame::STOP | Frame::PONG))) {
+                    $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
+                }
+            }
+        } catch (\Throwable) {
+            // EOF or a broken relay: the server is gone or has killed us; nothing is left to hand back.
+        }
     }
 
     /** @return bool true when the server asked us to stop */
@@ -204,6 +261,10 @@ final class Worker
             return true;
         }
         if (!empty($message['pid'])) {
+            if (!$this->leaveRegistered && Environment::get('BURNER_VERSION') !== null) {
+                $this->leaveRegistered = true;
+                \register_shutdown_function([$this, 'leave']);
+            }
             // `pipelining`: a request frame that arrives before this one is answered, even mid-stream, is kept for
             // waitPayload() (see pollStreamStop), so Burner may write requests ahead (http.pool.pipelining).
             // RoadRunner ignores the key.

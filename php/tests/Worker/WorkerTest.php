@@ -252,4 +252,40 @@ final class WorkerTest extends TestCase
             unset($_ENV['BURNER_T'], $_SERVER['BURNER_T']);
         }
     }
+    public function testLeaveBetweenRequestsHandsBackWhatWasWrittenAheadUntilTheServerStopsIt(): void
+    {
+        $this->serverSends('{"pid":1}', Frame::CONTROL | Frame::CODEC_JSON);
+        $this->serverSends('ctx' . 'one', Frame::CODEC_JSON, [3]);
+        // written ahead while the first was running:
+        $this->serverSends('ctx' . 'two', Frame::CODEC_JSON, [3]);
+        $this->serverSends('{"stop":true}', Frame::CONTROL | Frame::CODEC_JSON);
+
+        self::assertSame('one', $this->worker->waitPayload()?->body);
+        $this->serverSide->receive(); // the PID reply
+        $this->worker->respond(new Payload('{}', 'answer one'));
+        self::assertSame('{}answer one', $this->serverSide->receive()->payload);
+
+        $this->worker->leave(); // the loop ended: the script is going away
+
+        $leaving = $this->serverSide->receive();
+        self::assertTrue($leaving->hasFlag(Frame::CONTROL));
+        self::assertSame('{"leaving":true}', $leaving->payload);
+        $handedBack = $this->serverSide->receive();
+        self::assertSame('{"stop":true}', $handedBack->payload, 'the request written ahead is handed back');
+        self::assertSame([13], $handedBack->options);
+        // leave() returned on the server's stop: nothing else was written.
+        self::assertFalse($this->serverSide->hasFrame(0.0));
+    }
+
+    public function testLeaveDoesNothingInTheMiddleOfARequest(): void
+    {
+        $this->serverSends('{"pid":1}', Frame::CONTROL | Frame::CODEC_JSON);
+        $this->serverSends('ctx' . 'one', Frame::CODEC_JSON, [3]);
+        self::assertSame('one', $this->worker->waitPayload()?->body);
+        $this->serverSide->receive(); // the PID reply
+
+        $this->worker->leave(); // e.g. exit() in the handler: that request fails, the server re-routes the rest
+
+        self::assertFalse($this->serverSide->hasFrame(0.0));
+    }
 }
