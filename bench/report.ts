@@ -480,6 +480,18 @@ function pageGoals(r: Report): string[] {
     );
   }
 
+  // The same ratio for nginx on the same pages: how much of the rise is this machine's (wake-ups, cold caches at a
+  // lower rate) rather than Burner's.
+  if (hello && others.length) {
+    const base = side(hello, 'fpm').serverCpuUsPerReq;
+    const each = others.map(
+      (a) => `${a.title} ${f1(side(a, 'fpm').serverCpuUsPerReq)} µs = ${f2(side(a, 'fpm').serverCpuUsPerReq / base)}×`,
+    );
+    out.push(
+      `| (yardstick) nginx CPU per request on the same pages vs its hello world | — | hello world ${f1(base)} µs; ${each.join(', ')} | — |`,
+    );
+  }
+
   const withCeiling = r.apps.filter((a) => a.ceiling);
   if (withCeiling.length) {
     const each = withCeiling.map((a) => ({ a, x: side(a, 'burner').workerCpuUsPerReq / a.ceiling!.cpuUsPerReq }));
