@@ -40,14 +40,14 @@ export class RequestHandler {
 
   /** Handles the request; `tracker.closed(res)` runs once its response is closed (finished or aborted). */
   handle(req: IncomingMessage, res: ServerResponse, tracker: ResponseTracker): void {
-    const flight = new InFlight(this, req, res, tracker, this.timed ? process.hrtime.bigint() : 0n);
-    (res as TrackedResponse)[IN_FLIGHT] = flight;
+    const flight = new OpenRequest(this, req, res, tracker, this.timed ? process.hrtime.bigint() : 0n);
+    (res as TrackedResponse)[OPEN_REQUEST] = flight;
     res.on('close', onResponseClose);
     void this.run(req, res, flight);
   }
 
   /** Never rejects: every failure goes to the error mapping. */
-  private async run(req: IncomingMessage, res: ServerResponse, signal: InFlight): Promise<void> {
+  private async run(req: IncomingMessage, res: ServerResponse, signal: OpenRequest): Promise<void> {
     this.options.observer?.requestStarted();
     if (this.state.closing) res.shouldKeepAlive = false;
     const tempFiles: string[] = [];
@@ -136,17 +136,17 @@ export interface ResponseTracker {
   closed(res: ServerResponse): void;
 }
 
-const IN_FLIGHT = Symbol('burner.inFlight');
-type TrackedResponse = ServerResponse & { [IN_FLIGHT]?: InFlight };
+const OPEN_REQUEST = Symbol('burner.openRequest');
+type TrackedResponse = ServerResponse & { [OPEN_REQUEST]?: OpenRequest };
 
 /**
  * One shared 'close' listener for every response (called with the response as `this`): no closure and no `once`
  * wrapper per request. It runs once: node emits a response's 'close' once.
  */
 function onResponseClose(this: TrackedResponse): void {
-  const flight = this[IN_FLIGHT];
+  const flight = this[OPEN_REQUEST];
   if (flight === undefined) return;
-  this[IN_FLIGHT] = undefined;
+  this[OPEN_REQUEST] = undefined;
   flight.closed();
 }
 
@@ -155,7 +155,7 @@ function onResponseClose(this: TrackedResponse): void {
  * (aborted when the client goes away before the response is complete; cheaper than an AbortController), the stream
  * callback, and the close bookkeeping.
  */
-class InFlight implements CancelSignal, ExecOptions {
+class OpenRequest implements CancelSignal, ExecOptions {
   aborted = false;
   private listener: (() => void) | undefined;
   /** Set by the first chunk of a streamed answer. */
