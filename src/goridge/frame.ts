@@ -97,13 +97,25 @@ export function encodeFrame(flags: number, options: readonly number[], payload: 
 
 /** The worker request/response frame: one option (context length), payload = context ‖ body. No intermediate arrays. */
 export function encodePayloadFrame(flags: number, context: Buffer, body: Buffer, stream = 0): Buffer {
-  const length = context.length + body.length;
+  const buf = allocPayloadFrame(flags, context, body.length, stream);
+  body.copy(buf, PAYLOAD_HEAD + context.length);
+  return buf;
+}
+
+/** Bytes of a payload frame before its context: the header and the one option. */
+export const PAYLOAD_HEAD = HEADER_SIZE + 4;
+
+/**
+ * A payload frame whose header and context are written and whose body (`bodyLength` bytes from
+ * PAYLOAD_HEAD + context.length) the caller fills in, e.g. straight from the socket: the body is never copied again.
+ */
+export function allocPayloadFrame(flags: number, context: Buffer, bodyLength: number, stream = 0): Buffer {
+  const length = context.length + bodyLength;
   if (length > 0xffffffff) throw new RangeError(`frame payload too large: ${length} bytes (max 4 GiB - 1)`);
-  const buf = Buffer.allocUnsafe(16 + length);
+  const buf = Buffer.allocUnsafe(PAYLOAD_HEAD + length);
   writeHeader(buf, 4, flags, length, stream);
-  buf.writeUInt32LE(context.length, 12);
-  context.copy(buf, 16);
-  body.copy(buf, 16 + context.length);
+  buf.writeUInt32LE(context.length, HEADER_SIZE);
+  context.copy(buf, PAYLOAD_HEAD);
   return buf;
 }
 

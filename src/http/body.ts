@@ -53,9 +53,17 @@ const ignore = () => undefined;
 
 /**
  * Reads the whole body into one Buffer, failing as soon as it passes the limit. With a Content-Length the buffer is
- * allocated once at that size and filled as data arrives: no list of chunks, no second copy.
+ * allocated once at that size and filled as data arrives: no list of chunks, no second copy. `into` (with a
+ * Content-Length only) gives the buffer to fill instead, the body going at `offset`: e.g. the frame the body travels
+ * in to the worker, so it is not copied again there.
  */
-export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Error = () => new BodyTooLarge(limit)): Promise<Buffer> {
+export function readRaw(
+  req: IncomingMessage,
+  limit: number,
+  tooLarge: () => Error = () => new BodyTooLarge(limit),
+  into?: (declared: number) => Buffer,
+  offset = 0,
+): Promise<Buffer> {
   // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body; skip the wait for 'end'.
   if (req.readableEnded || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) {
     return Promise.resolve(EMPTY);
@@ -64,7 +72,8 @@ export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Err
   const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length']) : NaN;
   if (declared > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
-    const whole = declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
+    const whole = declared > 0 ? (into ? into(declared) : Buffer.allocUnsafe(declared)) : undefined;
+    const base = whole && into ? offset : 0;
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
@@ -74,19 +83,19 @@ export function readRaw(req: IncomingMessage, limit: number, tooLarge: () => Err
       req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
-      if (size + chunk.length > limit || (whole && size + chunk.length > whole.length)) {
+      if (size + chunk.length > limit || (whole && size + chunk.length > declared)) {
         cleanup();
         req.pause();
         reject(tooLarge());
         return;
       }
-      if (whole) chunk.copy(whole, size);
+      if (whole) chunk.copy(whole, base + size);
       else chunks.push(chunk);
       size += chunk.length;
     };
     const onEnd = () => {
       cleanup();
-      if (whole) resolve(size === whole.length ? whole : whole.subarray(0, size));
+      if (whole) resolve(base === 0 && size === whole.length ? whole : whole.subarray(base, base + size));
       else resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
@@ -261,6 +270,12 @@ function readMultipart(
  */
 export function hasNoBody(req: IncomingMessage, contentType: string): boolean {
   return contentType === '' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+}
+
+/** The body goes to the worker as it came (not a form to parse, not HEAD/OPTIONS): readRaw, possibly into its frame. */
+export function isRawBody(req: IncomingMessage, contentType: string, options: BodyOptions): boolean {
+  if (req.method === 'HEAD' || req.method === 'OPTIONS') return false;
+  return options.rawBody || !(contentType.includes('multipart/form-data') || contentType.includes('application/x-www-form-urlencoded'));
 }
 
 /** Reads the body by RoadRunner's rules. Temp files created are listed in `tempFiles` even on failure. */

@@ -4,14 +4,14 @@
  * cleanup. Failures go to the one error mapping. Also the per-request bookkeeping: observer, access log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CODEC_JSON, CODEC_PROTO } from '../goridge/frame.js';
+import { CODEC_JSON, CODEC_PROTO, PAYLOAD_HEAD, allocPayloadFrame } from '../goridge/frame.js';
 import type { CancelSignal, ExecOptions, Log, Payload, WorkerPool, WorkerResponse } from '../pool/types.js';
-import { hasNoBody, readBody, removeTempFiles } from './body.js';
+import { hasNoBody, isRawBody, readBody, readRaw, removeTempFiles, type Body } from './body.js';
 import { buildContext, encodeJsonContext } from './context.js';
 import type { ErrorMapper } from './errors.js';
 import type { MiddlewareChain } from './middleware/index.js';
 import type { HttpOptions } from './options.js';
-import { encodeProtoRequest } from './proto.js';
+import { encodeProtoRequest, type RequestContext } from './proto.js';
 import type { ResponseWriter, ServerState, StreamState } from './writer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -71,16 +71,21 @@ export class RequestHandler {
       const { ctx, contentType } = buildContext(req);
       const contextHooks = this.chain.context;
       for (let i = 0; i < contextHooks.length; i++) contextHooks[i]!.context!(ctx, req);
-      const body = hasNoBody(req, contentType) ? NO_BODY : await readBody(req, contentType, this.options, tempFiles);
-      ctx.parsed = body.parsed;
-      let context: Buffer;
-      if (this.codec === CODEC_PROTO) {
-        ctx.uploads = body.uploads ? JSON.stringify(body.uploads) : '';
-        context = encodeProtoRequest(ctx);
+      let payload: Payload;
+      if (!hasNoBody(req, contentType) && isRawBody(req, contentType, this.options)) {
+        // The context does not depend on a raw body: encoded first, so the body is read straight into its frame.
+        ctx.parsed = false;
+        const context = this.encodeContext(ctx, null);
+        const offset = PAYLOAD_HEAD + context.length;
+        let frame: Buffer | undefined;
+        const into = (declared: number): Buffer => (frame = allocPayloadFrame(this.codec, context, declared));
+        const body = await readRaw(req, this.options.maxRequestSize, undefined, into, offset);
+        payload = { codec: this.codec, context, body, frame: frame?.length === offset + body.length ? frame : undefined };
       } else {
-        context = encodeJsonContext(ctx, body.uploads);
+        const body = hasNoBody(req, contentType) ? NO_BODY : await readBody(req, contentType, this.options, tempFiles);
+        ctx.parsed = body.parsed;
+        payload = { codec: this.codec, context: this.encodeContext(ctx, body.uploads), body: body.body };
       }
-      const payload: Payload = { codec: this.codec, context, body: body.body };
       const result = await this.pool.exec(payload, signal);
       if (signal.stream) this.writer.endStream(req, res, result, signal.stream);
       else {
@@ -92,6 +97,12 @@ export class RequestHandler {
     } finally {
       if (tempFiles.length > 0) void removeTempFiles(tempFiles);
     }
+  }
+
+  private encodeContext(ctx: RequestContext, uploads: Body['uploads']): Buffer {
+    if (this.codec !== CODEC_PROTO) return encodeJsonContext(ctx, uploads);
+    ctx.uploads = uploads ? JSON.stringify(uploads) : '';
+    return encodeProtoRequest(ctx);
   }
 
   /** A response closed: bookkeeping, observer, access log. */
