@@ -15,6 +15,9 @@ export interface WorkerSpawnOptions {
   streamTimeout: number;
   /** Per-exec hard limit (0 = none). */
   execTtl: number;
+  /** http.pool.pipelining's limits (in-flight.ts; defaults MAX_AHEAD, WINDOW_MS). */
+  pipelineMaxAhead?: number;
+  pipelineWindowMs?: number;
   log: Log;
 }
 
@@ -49,6 +52,8 @@ export class WorkerLauncher {
       allocateTimeout: o.allocateTimeout,
       streamTimeout: o.streamTimeout,
       execTtl: o.supervisor?.execTtl ?? 0,
+      pipelineMaxAhead: o.pipelineMaxAhead,
+      pipelineWindowMs: o.pipelineWindowMs,
       log,
     });
   }

@@ -9,6 +9,8 @@ export interface Payload {
   codec: number;
   context: Buffer;
   body: Buffer;
+  /** The whole frame, already encoded with this codec, context and body (the body was read straight into it). */
+  frame?: Buffer;
 }
 
 /** One frame a worker sent back for a request. */
@@ -109,6 +111,9 @@ export interface PoolOptions {
    * through the server. http.pool.pipelining, on by default; absent here = off.
    */
   pipelining?: boolean;
+  /** Requests written ahead to one busy worker at most, and the time window they must fit in by its pace (in-flight.ts). Tests set them; the server uses the defaults. */
+  pipelineMaxAhead?: number;
+  pipelineWindowMs?: number;
   supervisor?: SupervisorOptions;
 }
 

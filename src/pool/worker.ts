@@ -53,7 +53,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   /** The failure has been reported (settle runs once even if the diagnosis timer and the exit both fire). */
   private settled = false;
   private boot: Boot | null = null;
-  private readonly requests = new InFlight();
+  private readonly requests: InFlight;
   /** The worker said in its handshake that it can take requests written ahead (Burner's SDK). */
   private takesAhead = false;
   /** It said it is leaving (onControl): nothing more is written to it but its stop. */
@@ -72,6 +72,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.maxExecs = launch.maxExecs ?? Infinity;
     this.onDead = launch.onDead;
     this.onLeave = launch.onLeave;
+    this.requests = new InFlight(opts.pipelineMaxAhead, opts.pipelineWindowMs);
     this.child = new WorkerChild(opts.command, opts, link, {
       onError: (err) => this.fail(`worker process error: ${err.message}`),
       onExit: () => this.onExit(),
@@ -138,7 +139,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       this.lifecycle.to(WorkerState.Working);
       this.requests.begin(exchange);
     }
-    relay.write(encodePayloadFrame(payload.codec, payload.context, payload.body));
+    relay.write(payload.frame ?? encodePayloadFrame(payload.codec, payload.context, payload.body));
     return exchange.promise;
   }
 
@@ -152,7 +153,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
       this.takesAhead &&
       !this.leaving &&
       current !== null &&
-      !this.requests.hasAhead &&
+      this.requests.hasRoom &&
       this.lifecycle.state === WorkerState.Working &&
       !this.lifecycle.retiring &&
       !current.streamed &&

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PoolError, type PoolOptions, type WorkerResponse } from '../../src/pool/types.js';
-import { pidOf, req, withPool } from './helpers.js';
+import { pidOf, req, sleep, withPool } from './helpers.js';
 
 // http.pool.pipelining: a request written ahead to a busy worker. The `hold:<file>` command keeps a worker busy until
 // the test creates <file>, then answers with `ahead`: whether the next frame was already in the worker's input. Every
@@ -12,6 +12,8 @@ import { pidOf, req, withPool } from './helpers.js';
 
 /** The fixture worker says in its handshake that it takes requests written ahead (as Burner's SDK does). */
 const ANNOUNCE = { PIPELINING: '1' };
+/** Pipelining on, with a time window no machine reaches here: how many are written ahead does not depend on timing. */
+const ON = { pipelining: true, env: ANNOUNCE, pipelineWindowMs: 600_000 };
 
 interface Held {
   pid: number;
@@ -48,7 +50,7 @@ test('pipelining on: nothing is written ahead to a worker that did not say it ca
 
 test('pipelining on: the next request is written ahead to the busy worker, answered in order by the same process', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON }, async (pool) => {
       const flag = path.join(dir, 'go');
       const first = pool.exec(req(`hold:${flag}`));
       const rest = Array.from({ length: 5 }, (_, i) => pool.exec(req('hello', `r${i}`)));
@@ -67,7 +69,7 @@ test('pipelining on: the next request is written ahead to the busy worker, answe
 
 test('pipelining on: never while a worker is idle; an idle worker takes the request', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 2, ...ON }, async (pool) => {
       const f1 = path.join(dir, 'one');
       const f2 = path.join(dir, 'two');
       const first = pool.exec(req(`hold:${f1}`));
@@ -84,7 +86,7 @@ test('pipelining on: never while a worker is idle; an idle worker takes the requ
 
 test('pipelining on: the request is written ahead to the worker that began its request last, not the one busy longest', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 2, ...ON }, async (pool) => {
       const f1 = path.join(dir, 'one');
       const f2 = path.join(dir, 'two');
       const longest = pool.exec(req(`hold:${f1}`));
@@ -102,7 +104,7 @@ test('pipelining on: the request is written ahead to the worker that began its r
 
 test('pipelining on: a worker that dies gives the request written ahead to another worker', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool, _log, seen) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON }, async (pool, _log, seen) => {
       const flag = path.join(dir, 'go');
       const dying = pool.exec(req(`holdexit:${flag}`));
       const next = pool.exec(req('hello', 'rerouted'));
@@ -120,7 +122,7 @@ test('pipelining on: a worker that dies gives the request written ahead to anoth
 test('pipelining on: exec_ttl kills the worker; the request written ahead runs on another worker', async () => {
   await withDir(async (dir) => {
     const supervisor = { watchTick: 60000, ttl: 0, idleTtl: 0, maxWorkerMemory: 0, execTtl: 300 };
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, supervisor, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON, supervisor }, async (pool) => {
       const stuck = pool.exec(req(`hold:${path.join(dir, 'never')}`));
       const pid = (await pool.workers())[0]!.pid;
       const next = pool.exec(req('hello', 'after ttl'));
@@ -134,7 +136,7 @@ test('pipelining on: exec_ttl kills the worker; the request written ahead runs o
 
 test('pipelining on: a worker that asks to stop hands back both its request and the one written ahead', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON }, async (pool) => {
       const flag = path.join(dir, 'go');
       const pid = (await pool.workers())[0]!.pid;
       const first = pool.exec(req(`holdstop:${flag}`, 'first'));
@@ -151,7 +153,7 @@ test('pipelining on: a worker that asks to stop hands back both its request and 
 
 test('pipelining on: nothing is written ahead to a worker on its last job (max_jobs)', async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, maxJobs: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, maxJobs: 1, ...ON }, async (pool) => {
       const flag = path.join(dir, 'go');
       const first = pool.exec(req(`hold:${flag}`));
       const second = pool.exec(req('hello', 'second'));
@@ -167,7 +169,7 @@ test('pipelining on: nothing is written ahead to a worker on its last job (max_j
 
 test("pipelining on: a client leaving a stream while a request is written ahead gets no STOP sent: it could cut that request's stream", async () => {
   await withDir(async (dir) => {
-    await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE }, async (pool) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON }, async (pool) => {
       const flag = path.join(dir, 'go');
       const gone = new AbortController();
       const first = pool.exec(req(`holdstream:${flag}`), { signal: gone.signal, onChunk: () => gone.abort() });
@@ -184,7 +186,7 @@ test("pipelining on: a client leaving a stream while a request is written ahead 
 });
 
 test('pipelining on: a stream its client left that does not end within stream_timeout: the worker is killed, the request written ahead runs elsewhere', async () => {
-  await withPool('behave.php', { numWorkers: 1, pipelining: true, env: ANNOUNCE, streamTimeout: 300 }, async (pool) => {
+  await withPool('behave.php', { numWorkers: 1, ...ON, streamTimeout: 300 }, async (pool) => {
     const pid = (await pool.workers())[0]!.pid;
     const gone = new AbortController();
     const hanging = pool.exec(req('streamhang'), { signal: gone.signal, onChunk: () => gone.abort() });
@@ -207,8 +209,37 @@ test("pipelining on: a worker on Burner's SDK whose loop ends after 2 requests h
   });
 });
 
+test('pipelining on: several requests are written ahead to a worker that answers quickly, up to the limit', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON, pipelineMaxAhead: 3 }, async (pool) => {
+      await pool.exec(req('hello')); // its pace: one answer so far
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`holdcount:${flag}`));
+      const rest = Array.from({ length: 5 }, (_, i) => pool.exec(req('hello', `r${i}`)));
+      writeFileSync(flag, '');
+      assert.equal((JSON.parse((await first).context.toString()) as { ahead: number }).ahead, 3);
+      const answers = await Promise.all(rest);
+      answers.forEach((r, i) => assert.equal(r.body.toString(), `r${i}`));
+    });
+  });
+});
+
+test('pipelining on: nothing is written ahead behind a request that has run longer than the window (it may be a slow one)', async () => {
+  await withDir(async (dir) => {
+    await withPool('behave.php', { numWorkers: 1, ...ON, pipelineWindowMs: 20 }, async (pool) => {
+      const flag = path.join(dir, 'go');
+      const first = pool.exec(req(`hold:${flag}`));
+      await sleep(200); // at least 200 ms: past the 20 ms window (no pace yet)
+      const second = pool.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      assert.equal(held(await first).ahead, false);
+      assert.equal((await second).body.toString(), 'second');
+    });
+  });
+});
+
 test('pipelining on: 300 concurrent requests over 2 workers each get their own answer', async () => {
-  await withPool('behave.php', { numWorkers: 2, pipelining: true, env: ANNOUNCE }, async (pool) => {
+  await withPool('behave.php', { numWorkers: 2, ...ON }, async (pool) => {
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.exec(req(i % 7 === 0 ? 'sleep:2' : 'hello', `b${i}`))));
     results.forEach((r, i) => assert.equal(r.body.toString(), `b${i}`));
     assert.equal(pool.queueSize(), 0);
