@@ -34,10 +34,9 @@ $request = new Request();
 $request->remoteAddr = '127.0.0.1';
 $request->method = 'GET';
 $request->uri = 'http://127.0.0.1:8080' . $path;
-$request->headers = [
-    'Accept' => ['*/*'],
-    'User-Agent' => ['burner-bench-ceiling'],
-];
+// The headers wrk sends: none but Host, which the server turns into the URI and leaves out of the headers. (An Accept
+// and a User-Agent here made the welcome page ~40 µs dearer than the requests the servers are measured with.)
+$request->headers = [];
 if ($cookie !== '') {
     [$name, $value] = explode('=', $cookie, 2) + [1 => ''];
     $request->headers['Cookie'] = [$cookie];
