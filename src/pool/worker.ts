@@ -128,7 +128,9 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
    */
   exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
     const relay = this.relay;
-    const ahead = this.canWriteAhead;
+    // Not canWriteAhead: its pace and time limits may have moved on since the pool asked it a moment ago; only what
+    // makes a request written ahead unsafe counts here.
+    const ahead = this.lifecycle.state === WorkerState.Working && this.safeToWriteAhead;
     if ((this.lifecycle.state !== WorkerState.Ready && !ahead) || relay === null || this.failing) {
       return Promise.reject(new PoolError('Network', `worker ${this.pid} is not ready (${this.lifecycle.name})`));
     }
@@ -143,18 +145,21 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     return exchange.promise;
   }
 
-  /**
-   * Busy with a request that is not a stream, nothing written ahead yet, and nothing that would end the worker after
-   * this request (retirement, max_jobs, a stop): a request written now will be read and answered by this process.
-   */
+  /** The pool may write a request ahead now: it is safe, and there is room by the worker's pace (in-flight.ts). */
   get canWriteAhead(): boolean {
+    return this.lifecycle.state === WorkerState.Working && this.safeToWriteAhead && this.requests.hasRoom;
+  }
+
+  /**
+   * Busy with a request that is not a stream, and nothing that would end the worker after its requests (retirement,
+   * max_jobs, a stop, leaving): a request written now will be read and answered by this process.
+   */
+  private get safeToWriteAhead(): boolean {
     const current = this.requests.current;
     return (
       this.takesAhead &&
       !this.leaving &&
       current !== null &&
-      this.requests.hasRoom &&
-      this.lifecycle.state === WorkerState.Working &&
       !this.lifecycle.retiring &&
       !current.streamed &&
       !this.failing &&
