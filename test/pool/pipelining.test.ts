@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PoolError, type PoolOptions, type WorkerResponse } from '../../src/pool/types.js';
-import { pidOf, req, sleep, withPool } from './helpers.js';
+import { WorkerLauncher } from '../../src/pool/launcher.js';
+import { MemoryLog, options, pidOf, req, sleep, withPool } from './helpers.js';
 
 // http.pool.pipelining: a request written ahead to a busy worker. The `hold:<file>` command keeps a worker busy until
 // the test creates <file>, then answers with `ahead`: whether the next frame was already in the worker's input. Every
@@ -248,5 +249,26 @@ test('pipelining on: 300 concurrent requests over 2 workers each get their own a
       infos.reduce((n, w) => n + w.numExecs, 0),
       300,
     );
+  });
+});
+
+test('a worker takes a request written ahead when it is safe, even if the room the pool saw has just run out (the pool checks first)', async () => {
+  await withDir(async (dir) => {
+    const log = new MemoryLog();
+    const launcher = await WorkerLauncher.open(options('behave.php', { ...ON, pipelineWindowMs: 20 }), log);
+    try {
+      const w = launcher.spawn(await launcher.link());
+      await w.booted;
+      const flag = path.join(dir, 'go');
+      const first = w.exec(req(`hold:${flag}`));
+      await sleep(200); // past the 20 ms window: no room by time any more, as when the clock moves on after the pool's check
+      assert.equal(w.canWriteAhead, false);
+      const second = w.exec(req('hello', 'second'));
+      writeFileSync(flag, '');
+      assert.equal(held(await first).ahead, true);
+      assert.equal((await second).body.toString(), 'second');
+    } finally {
+      await launcher.close(5000);
+    }
   });
 });
