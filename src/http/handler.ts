@@ -72,7 +72,8 @@ export class RequestHandler {
       const contextHooks = this.chain.context;
       for (let i = 0; i < contextHooks.length; i++) contextHooks[i]!.context!(ctx, req);
       let payload: Payload;
-      if (!hasNoBody(req, contentType) && isRawBody(req, contentType, this.options)) {
+      const noBody = hasNoBody(req, contentType);
+      if (!noBody && isRawBody(req, contentType, this.options)) {
         // The context does not depend on a raw body: encoded first, so the body is read straight into its frame.
         ctx.parsed = false;
         const context = this.encodeContext(ctx, null);
@@ -82,7 +83,7 @@ export class RequestHandler {
         const body = await readRaw(req, this.options.maxRequestSize, undefined, into, offset);
         payload = { codec: this.codec, context, body, frame: frame?.length === offset + body.length ? frame : undefined };
       } else {
-        const body = hasNoBody(req, contentType) ? NO_BODY : await readBody(req, contentType, this.options, tempFiles);
+        const body = noBody ? NO_BODY : await readBody(req, contentType, this.options, tempFiles);
         ctx.parsed = body.parsed;
         payload = { codec: this.codec, context: this.encodeContext(ctx, body.uploads), body: body.body };
       }

@@ -11,19 +11,18 @@ import type { WorkerProcess } from './worker.js';
 export class Dispatch {
   private readonly idle = new Fifo<WorkerProcess>();
   private readonly waiters = new WaitQueue<WorkerProcess>();
-  /** Reset or stop: no worker is handed out, requests wait (or are rejected by the pool). */
-  holding = false;
-
   constructor(
     /** Write requests ahead to busy workers while others wait (http.pool.pipelining). */
     private readonly pipelining: boolean,
     /** The pool's booted workers. */
     private readonly active: ReadonlySet<WorkerProcess>,
+    /** Reset or stop: no worker is handed out, requests wait (or are rejected by the pool). */
+    private readonly holding: () => boolean,
   ) {}
 
   /** A worker for a request now, or undefined: then wait(). */
   take(): WorkerProcess | undefined {
-    if (this.holding) return undefined;
+    if (this.holding()) return undefined;
     for (let w = this.idle.shift(); w !== undefined; w = this.idle.shift()) {
       if (w.state === WorkerState.Ready && this.active.has(w)) return w;
     }
@@ -52,12 +51,12 @@ export class Dispatch {
    * waiter takes the free place behind it.
    */
   busy(w: WorkerProcess): void {
-    if (this.pipelining && !this.holding && w.canWriteAhead) this.waiters.handOver(w);
+    if (this.pipelining && !this.holding() && w.canWriteAhead) this.waiters.handOver(w);
   }
 
   /** `w` is ready again: to the oldest waiter, or to the idle FIFO. */
   free(w: WorkerProcess): void {
-    if (this.holding || !this.waiters.handOver(w)) this.idle.push(w);
+    if (this.holding() || !this.waiters.handOver(w)) this.idle.push(w);
   }
 
   remove(w: WorkerProcess): void {

@@ -64,7 +64,7 @@ export class StaticPool implements WorkerPool, Supervised {
     private readonly log: Log,
   ) {
     this.target = options.numWorkers > 0 ? options.numWorkers : os.availableParallelism();
-    this.dispatch = new Dispatch(options.pipelining === true, this.active);
+    this.dispatch = new Dispatch(options.pipelining === true, this.active, () => this.resetting || this.stopped);
     this.busy = new BusyCounter(log);
     if (options.supervisor) this.supervisor = new Supervisor(this, options.supervisor, log);
   }
@@ -279,7 +279,7 @@ export class StaticPool implements WorkerPool, Supervised {
   };
 
   private async doReset(): Promise<void> {
-    this.resetting = this.dispatch.holding = true;
+    this.resetting = true;
     let stops: Promise<void>[];
     try {
       await this.busy.idle(this.options.resetTimeout);
@@ -289,7 +289,6 @@ export class StaticPool implements WorkerPool, Supervised {
       stops = old.map((w) => w.stop(this.options.destroyTimeout, WorkerState.Destroyed));
     } finally {
       this.resetting = false;
-      this.dispatch.holding = this.stopped;
     }
     this.respawn.clear();
     const spawns = this.ensureWorkers();
@@ -298,7 +297,7 @@ export class StaticPool implements WorkerPool, Supervised {
   }
 
   private async doDestroy(): Promise<void> {
-    this.stopped = this.dispatch.holding = true;
+    this.stopped = true;
     this.supervisor?.stop();
     this.respawn.clear();
     this.dispatch.rejectAll(new PoolError('Stopped', 'the worker pool is stopped'));

@@ -124,7 +124,7 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   /**
    * Runs one request: on a ready worker at once; on a busy one that `canWriteAhead` (http.pool.pipelining), the frame
-   * is written now and the worker reads it when it has answered the request in front. At most one is written ahead.
+   * is written now and the worker reads it when it has answered the requests in front (in-flight.ts limits how many).
    */
   exec(payload: Payload, options?: ExecOptions): Promise<WorkerResponse> {
     const relay = this.relay;

@@ -39,6 +39,11 @@ final class Worker
     /** leave() is registered (once, at the PID handshake with Burner) or has run. */
     private bool $leaveRegistered = false;
     private bool $left = false;
+    /**
+     * After stop() or leave(): this process runs no more requests. Any that arrive (written ahead by a pipelining
+     * server before it knew) are answered with {"stop":true}, so the server runs them on another worker, never twice.
+     */
+    private bool $handingBack = false;
 
     /**
      * @param OutputInterceptor|bool $interceptOutput true: divert echo/print to STDERR (the default, required for
@@ -103,7 +108,6 @@ final class Worker
 
     private function nextPayload(): ?Payload
     {
-
         while (true) {
             if ($this->pending !== []) {
                 $frame = \array_shift($this->pending);
@@ -124,6 +128,10 @@ final class Worker
             }
             if ($frame->byte10 & (Frame::STOP | Frame::PONG)) {
                 // Leftovers of a finished stream (a STOP that crossed our last chunk, a late PONG).
+                continue;
+            }
+            if ($this->handingBack) {
+                $this->sendStop();
                 continue;
             }
             if ($frame->options === []) {
@@ -203,13 +211,20 @@ final class Worker
 
     /**
      * Asks the server to replace this worker. Call it instead of responding: the server retries the current
-     * request on another worker and stops this one; keep calling waitPayload() until it returns null.
+     * request on another worker and stops this one; keep calling waitPayload() until it returns null (requests that
+     * still arrive, written ahead by a pipelining server, are handed back the same way, never returned).
      */
     public function stop(): void
     {
-        $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
+        $this->sendStop();
         $this->streaming = false;
         $this->answering = false;
+        $this->handingBack = true;
+    }
+
+    private function sendStop(): void
+    {
+        $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
     }
 
     /**
@@ -227,20 +242,10 @@ final class Worker
             return;
         }
         $this->left = true;
+        $this->handingBack = true;
         try {
             $this->relay->send(Frame::packFrame('{"leaving":true}', Frame::CONTROL));
-            while (true) {
-                $frame = $this->pending !== [] ? \array_shift($this->pending) : $this->relay->receive();
-                if ($frame->hasFlag(Frame::CONTROL)) {
-                    if ($this->handleControl($frame)) {
-                        return;
-                    }
-                    continue;
-                }
-                if (!($frame->byte10 & (Frame::STOP | Frame::PONG))) {
-                    $this->relay->send(Frame::packFrame(self::STOP_HEADER, 0, [\strlen(self::STOP_HEADER)]));
-                }
-            }
+            $this->nextPayload(); // hands back every request; returns on the server's stop or EOF
         } catch (\Throwable) {
             // EOF or a broken relay: the server is gone or has killed us; nothing is left to hand back.
         }

@@ -252,6 +252,7 @@ final class WorkerTest extends TestCase
             unset($_ENV['BURNER_T'], $_SERVER['BURNER_T']);
         }
     }
+
     public function testLeaveBetweenRequestsHandsBackWhatWasWrittenAheadUntilTheServerStopsIt(): void
     {
         $this->serverSends('{"pid":1}', Frame::CONTROL | Frame::CODEC_JSON);
@@ -286,6 +287,23 @@ final class WorkerTest extends TestCase
 
         $this->worker->leave(); // e.g. exit() in the handler: that request fails, the server re-routes the rest
 
+        self::assertFalse($this->serverSide->hasFrame(0.0));
+    }
+
+    public function testAfterStopARequestWrittenAheadIsHandedBackNotReturned(): void
+    {
+        $this->serverSends('{"pid":1}', Frame::CONTROL | Frame::CODEC_JSON);
+        $this->serverSends('ctx' . 'one', Frame::CODEC_JSON, [3]);
+        $this->serverSends('ctx' . 'two', Frame::CODEC_JSON, [3]); // written ahead
+        $this->serverSends('{"stop":true}', Frame::CONTROL | Frame::CODEC_JSON);
+
+        self::assertSame('one', $this->worker->waitPayload()?->body);
+        $this->serverSide->receive(); // the PID reply
+        $this->worker->stop(); // instead of answering: the server retries "one" elsewhere
+
+        self::assertNull($this->worker->waitPayload(), '"two" is not run here');
+        self::assertSame('{"stop":true}', $this->serverSide->receive()->payload, 'the answer to "one"');
+        self::assertSame('{"stop":true}', $this->serverSide->receive()->payload, '"two" handed back');
         self::assertFalse($this->serverSide->hasFrame(0.0));
     }
 }
