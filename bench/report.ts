@@ -108,6 +108,10 @@ export interface Settings {
   quick: boolean;
   /** Burner's http.pool.pipelining (absent in older reports, from before it existed) */
   pipelining?: 'on' | 'off';
+  /** Burner's server.scheduling, also the floors' policy (absent in older reports: normal, from before it existed) */
+  scheduling?: 'batch' | 'normal';
+  /** nginx's and php-fpm's policy: normal as they start; batch only in an A/B run (absent in older reports) */
+  fpmScheduling?: 'batch' | 'normal';
 }
 
 export interface Machine {
@@ -156,7 +160,7 @@ export function renderReport(r: Report): string {
   );
   out.push(
     `Settings: ${s.workers} PHP processes on each side (Burner \`num_workers: ${s.workers}\`; FPM \`pm = static\`, ` +
-      `\`pm.max_children = ${s.workers}\`${pipeliningNote(s.pipelining)}), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
+      `\`pm.max_children = ${s.workers}\`${pipeliningNote(s.pipelining)}${schedulingNote(s)}), wrk \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, ` +
       `${s.warmupSeconds} s warm-up per server${s.warmupRequests ? ` (longer, up to 30 s more, until it has served ${s.warmupRequests.toLocaleString('en')} requests)` : ''}, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} each, alternating Burner / nginx+FPM` +
       (floorPresent ? '; then the same for the two floors on hello world (see Notes).' : '.'),
     '',
@@ -510,6 +514,19 @@ function pageGoals(r: Report): string[] {
   if (r.settings.quick) out.push('', 'A quick smoke run: 1 s rounds, figures for checking the bench, not for judging the goals.');
   out.push('');
   return out;
+}
+
+function schedulingNote(s: Settings): string {
+  if (s.scheduling === undefined) return '';
+  const burner =
+    s.scheduling === 'batch'
+      ? '; Burner `server.scheduling: batch`, its default (the server and its workers under SCHED_BATCH; the floors too)'
+      : '; Burner `server.scheduling: normal` (an A/B run)';
+  const fpm =
+    s.fpmScheduling === 'batch'
+      ? '; nginx and php-fpm under SCHED_BATCH too (`chrt -b`, an A/B run)'
+      : '; nginx and php-fpm under the normal policy, as they start';
+  return burner + fpm;
 }
 
 function pipeliningNote(p: Settings['pipelining']): string {

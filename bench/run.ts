@@ -3,7 +3,8 @@
  *
  *   node dist/bench/run.js [--duration 10] [--connections 32] [--rounds 2] [--workers <nproc>] [--warmup 3] [--warmup-requests 10000]
  *                          [--apps hello,ci4-welcome,ci4-json,ci4-page,ci4-welcome-4.1] [--no-extras] [--upload-mb 1024] [--idle-connections 10000]
- *                          [--hold-seconds 5] [--no-floor] [--pipelining on|off] [--quick] [--out bench/results/latest.md]
+ *                          [--hold-seconds 5] [--no-floor] [--pipelining on|off] [--scheduling batch|normal]
+ *                          [--fpm-scheduling normal|batch] [--quick] [--out bench/results/latest.md]
  *   node dist/bench/run.js --render bench/results/latest.json      (markdown again from a recorded run)
  *
  * --quick: a smoke test (1 s rounds, 1 round each, 1 s warm-up, 16 MB upload, 1 000 idle connections), written to
@@ -17,6 +18,10 @@
  * for it (bench/services.ts) and shared by both sides, session cookies sent by wrk, and the CPU of both services counted.
  * --pipelining: Burner's http.pool.pipelining, `on` by default as in Burner (and in the .rr.yaml burner:init writes);
  * `off` for an A/B run.
+ * --scheduling: Burner's server.scheduling, `batch` by default as in Burner; the floors run under the same policy
+ * (`chrt -b`), so they stay the yardstick for Burner's Node CPU. `normal` for an A/B run.
+ * --fpm-scheduling: `normal` (default: nginx and php-fpm as they start) or `batch` (both under `chrt -b`, an A/B run
+ * showing what the policy alone gives the other side).
  * Missing benchmark tools (wrk, nginx, php-fpm; MariaDB, Redis for ci4-page) are installed with apt (bench/install.ts).
  */
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -64,6 +69,8 @@ function options(): Settings & {
       'no-extras': { type: 'boolean', default: false },
       'no-floor': { type: 'boolean', default: false },
       pipelining: { type: 'string' },
+      scheduling: { type: 'string' },
+      'fpm-scheduling': { type: 'string' },
       'upload-mb': { type: 'string' },
       'idle-connections': { type: 'string' },
       'hold-seconds': { type: 'string' },
@@ -77,7 +84,7 @@ function options(): Settings & {
     process.stdout.write(
       'usage: npm run bench -- [--duration 10] [--connections 32] [--rounds 2] [--workers N] [--warmup 3] [--warmup-requests 10000]\n' +
         `         [--apps ${APP_IDS.join(',')}] [--no-extras] [--upload-mb 1024] [--idle-connections 10000] [--hold-seconds 5]\n` +
-        '         [--no-floor] [--pipelining on|off] [--quick] [--out FILE]\n' +
+        '         [--no-floor] [--pipelining on|off] [--scheduling batch|normal] [--fpm-scheduling normal|batch] [--quick] [--out FILE]\n' +
         '       npm run bench -- --render bench/results/latest.json   (re-render the markdown of an earlier run)\n',
     );
     process.exit(0);
@@ -105,6 +112,8 @@ function options(): Settings & {
     extras: !values['no-extras'],
     floor: !values['no-floor'],
     pipelining: pipeliningSetting(values.pipelining),
+    scheduling: schedulingSetting('scheduling', values.scheduling, 'batch'),
+    fpmScheduling: schedulingSetting('fpm-scheduling', values['fpm-scheduling'], 'normal'),
     uploadMb: num(values['upload-mb'], quick ? 16 : 1024, 'upload-mb'),
     idleConnections: num(values['idle-connections'], quick ? 1000 : 10_000, 'idle-connections'),
     // Burner closes keep-alive connections idle for 60 s (src/http/server.ts); opening 10 000 takes 2-4 s here.
@@ -116,6 +125,12 @@ function options(): Settings & {
         : path.join(REPO, quick ? 'tmp/bench/quick.md' : 'bench/results/latest.md')),
     render: values.render,
   };
+}
+
+function schedulingSetting(name: string, v: string | undefined, dflt: 'batch' | 'normal'): 'batch' | 'normal' {
+  if (v === undefined) return dflt;
+  if (v === 'batch' || v === 'normal') return v;
+  throw new Error(`--${name} must be batch or normal, got "${v}"`);
 }
 
 function pipeliningSetting(v: string | undefined): 'on' | 'off' {
@@ -267,6 +282,7 @@ async function benchApp(app: App, s: Settings, tmp: string, services?: PageServi
     env: Object.keys(env).length ? env : undefined,
     readyPath: app.path,
     pipelining: s.pipelining !== 'off',
+    scheduling: s.scheduling ?? 'batch',
   });
   try {
     const fpm = await startNginxFpm({
@@ -275,6 +291,7 @@ async function benchApp(app: App, s: Settings, tmp: string, services?: PageServi
       docRoot: app.docRoot,
       readyPath: app.path,
       env: services?.env,
+      batch: s.fpmScheduling === 'batch',
     });
     try {
       await checkAnswer(burner, app);
@@ -322,9 +339,9 @@ async function benchFloor(app: App, s: Settings, tmp: string): Promise<Round[]> 
   log(`${app.title}: floors — node:http + minimal relay to ${s.workers} echo workers, and node:http alone`);
   const dir = path.join(tmp, app.id, 'floor');
   await mkdir(dir, { recursive: true });
-  const relay = await startFloor({ dir, workers: s.workers, php: true });
+  const relay = await startFloor({ dir, workers: s.workers, php: true, batch: s.scheduling !== 'normal' });
   try {
-    const alone = await startFloor({ dir, workers: s.workers, php: false });
+    const alone = await startFloor({ dir, workers: s.workers, php: false, batch: s.scheduling !== 'normal' });
     try {
       await checkAnswer(relay, app);
       await checkAnswer(alone, app);
@@ -353,7 +370,7 @@ async function benchRateFloor(app: App, s: Settings, tmp: string, target: number
   const dir = path.join(tmp, app.id, 'floor-rate');
   await mkdir(dir, { recursive: true });
   const start = (sleepUs: number): Promise<Server> =>
-    startFloor({ dir, workers: s.workers, php: true, env: { FLOOR_SLEEP_US: String(sleepUs) } });
+    startFloor({ dir, workers: s.workers, php: true, env: { FLOOR_SLEEP_US: String(sleepUs) }, batch: s.scheduling !== 'normal' });
   let sleepUs = floorSleepFor(target, s.workers);
   let floor = await start(sleepUs);
   try {

@@ -143,6 +143,8 @@ export interface BurnerOptions {
   nodeArgs?: string[];
   /** http.pool.pipelining (Burner's default: on). */
   pipelining?: boolean;
+  /** server.scheduling (Burner's default: batch). */
+  scheduling?: 'batch' | 'normal';
 }
 
 export async function startBurner(opts: BurnerOptions): Promise<Server> {
@@ -152,6 +154,7 @@ export async function startBurner(opts: BurnerOptions): Promise<Server> {
     'version: "3"',
     'server:',
     `  command: ${JSON.stringify(opts.command)}`,
+    `  scheduling: ${opts.scheduling ?? 'batch'}`,
     ...(opts.env ? ['  env:', ...Object.entries(opts.env).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
     'http:',
     `  address: 127.0.0.1:${port}`,
@@ -192,6 +195,8 @@ export interface FpmOptions {
   readyPath: string;
   /** Environment of the PHP workers (`env[NAME] = value` in the pool; php-fpm clears the rest). */
   env?: Record<string, string>;
+  /** nginx and php-fpm under SCHED_BATCH (`chrt -b 0`, inherited by their workers): an A/B run, not how they start. */
+  batch?: boolean;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -257,13 +262,22 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
   await writeFile(path.join(dir, 'nginx.conf'), nginxConf);
 
   const fpmLog = path.join(dir, 'fpm.out');
+  const chrt = (cmd: string, args: string[]): [string, string[]] => (opts.batch ? ['chrt', ['-b', '0', cmd, ...args]] : [cmd, args]);
   const fpm = start(
-    'php-fpm8.2',
-    ['--nodaemonize', ...(isRoot ? ['-R'] : []), '-y', path.join(dir, 'php-fpm.conf'), '-p', dir, '-d', 'opcache.enable=1'],
+    ...chrt('php-fpm8.2', [
+      '--nodaemonize',
+      ...(isRoot ? ['-R'] : []),
+      '-y',
+      path.join(dir, 'php-fpm.conf'),
+      '-p',
+      dir,
+      '-d',
+      'opcache.enable=1',
+    ]),
     { logFile: fpmLog },
   );
   const nginxLog = path.join(dir, 'nginx.out');
-  const nginx = start('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')], {
+  const nginx = start(...chrt('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')]), {
     logFile: nginxLog,
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -295,6 +309,8 @@ export interface FloorOptions {
   /** Extra options of floor/server.js (e.g. `--pause-when-queued`) and environment (e.g. FLOOR_SLEEP_US). */
   args?: string[];
   env?: Record<string, string>;
+  /** Under SCHED_BATCH (`chrt -b 0`, inherited by its workers), as Burner runs by default. */
+  batch?: boolean;
 }
 
 /** The floor (bench/floor/server.ts): what node:http costs here, alone or with a minimal relay to PHP. */
@@ -303,7 +319,9 @@ export async function startFloor(opts: FloorOptions): Promise<Server> {
   const logFile = path.join(opts.dir, opts.php ? 'floor-relay.log' : 'floor-http.log');
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'floor/server.js');
   const args = [script, '--port', String(port), '--workers', String(opts.workers), ...(opts.php ? [] : ['--no-php']), ...(opts.args ?? [])];
-  const child = start(process.execPath, args, { logFile, cwd: REPO, env: opts.env });
+  const child = opts.batch
+    ? start('chrt', ['-b', '0', process.execPath, ...args], { logFile, cwd: REPO, env: opts.env })
+    : start(process.execPath, args, { logFile, cwd: REPO, env: opts.env });
   const label = opts.php ? 'floor: node:http + minimal relay' : 'floor: node:http alone';
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(baseUrl + '/', child, logFile, label);

@@ -19,6 +19,7 @@ import { StatusServer, poolChecker, type StatusChecker } from './status/server.j
 import { Metrics } from './metrics/index.js';
 import { Reloader, type WatchService } from './reload/index.js';
 import { runOnInit } from './on-init.js';
+import { applyScheduling } from './scheduling.js';
 import { Lifecycle, type Plugin } from './lifecycle.js';
 
 export interface App {
@@ -174,6 +175,8 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   const metrics = config.metrics ? new Metrics({ collect }) : undefined;
   const plugins: Plugin[] = [];
 
+  // Before on_init and the pools: their processes inherit it.
+  await applyScheduling(config.server.scheduling, log.child({ logger: 'server' }));
   if (config.server.on_init) {
     const env = workerEnv(config, '');
     delete env.RR_MODE;

@@ -223,6 +223,8 @@ export const configSchema = z.strictObject({
         },
       ),
     relay_timeout: duration('60s'),
+    /** Burner: SCHED_BATCH for the server and its workers ("batch", the default) or the policy as started ("normal"). */
+    scheduling: z.enum(['batch', 'normal']).default('batch'),
     on_init: z
       .strictObject({
         command,

@@ -37,7 +37,14 @@ export interface Served {
 /** `yaml` may use {{PORT}}, {{FIXTURES}}, {{DIR}} placeholders. */
 export async function serve(
   yaml: string,
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; waitMs?: number; files?: Record<string, string> } = {},
+  options: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    waitMs?: number;
+    files?: Record<string, string>;
+    /** A command that runs Node (e.g. `['chrt', '-i', '0']`). */
+    prefix?: string[];
+  } = {},
 ): Promise<Served> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'burner-e2e-'));
@@ -48,7 +55,8 @@ export async function serve(
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
   }
-  const child = spawn(process.execPath, [RR, 'serve', '-c', file, ...(options.args ?? [])], {
+  const [cmd, ...pre] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(cmd!, [...pre, RR, 'serve', '-c', file, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,6 +8,9 @@ server:
   # request, which without OPcache costs memory in a long-lived process.
   command: "{{php}} -d opcache.enable_cli=1 {{worker}}"
   relay: pipes
+  # Burner's own (default batch): the server and its workers run under Linux's SCHED_BATCH, so a process woken by I/O
+  # does not preempt a running one and events are taken in batches under load. "normal" keeps the policy as started.
+  scheduling: batch
 
 http:
   address: 0.0.0.0:8080

@@ -1,0 +1,64 @@
+/**
+ * server.scheduling: the Linux scheduling policy Burner's processes run under.
+ *
+ * "batch" (the default) puts the server process, every one of its threads, and through inheritance every worker and
+ * on_init command it starts, under SCHED_BATCH. A batch task that wakes up (a request arrived, a worker answered, a
+ * database replied) does not preempt the task running on that core; it runs at the next scheduling point. Under load
+ * the event loop then finds several events per wake-up instead of one, and a worker is not switched out in the middle
+ * of a page every time Node, the client or a database wakes. CPU shares are unchanged (nice values are untouched).
+ * The cost: when a CPU-bound process of another kind shares the cores, a wake-up can wait up to a scheduler slice.
+ *
+ * "normal" leaves the policy as it was started. A policy other than SCHED_OTHER found at start (set by the admin, e.g.
+ * systemd's CPUSchedulingPolicy or `chrt`) is kept either way. Applied once at start with util-linux's `chrt` (Node has
+ * no call for it); where that is missing or not Linux, a warning and nothing else.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export type Scheduling = 'batch' | 'normal';
+
+/** Linux policy numbers (sched.h). */
+export const SCHED_OTHER = 0;
+export const SCHED_BATCH = 3;
+
+interface SchedLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** A process's policy: field 41 of /proc/<pid>/stat (the fields after the command's closing parenthesis start at 3). */
+export async function policyOf(pid: number | 'self'): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const policy = Number(fields[41 - 3]);
+    return Number.isInteger(policy) ? policy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets this process's policy as server.scheduling asks, before any worker starts (they inherit it). */
+export async function applyScheduling(mode: Scheduling, log: SchedLog): Promise<void> {
+  if (mode === 'normal') return;
+  if (process.platform !== 'linux') {
+    log.debug({ platform: process.platform }, 'server.scheduling: batch is Linux only; left as started');
+    return;
+  }
+  const policy = await policyOf('self');
+  if (policy === SCHED_BATCH) return;
+  if (policy !== SCHED_OTHER) {
+    log.debug({ policy }, 'server.scheduling: the process was started under another policy; kept');
+    return;
+  }
+  const args = ['--all-tasks', '--batch', '--pid', '0', String(process.pid)];
+  await new Promise<void>((resolve) => {
+    execFile('chrt', args, { timeout: 10_000 }, (err, _out, stderr) => {
+      if (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'chrt (util-linux) not found' : stderr.trim() || err.message;
+        log.warn({ error: why }, 'server.scheduling: could not switch to SCHED_BATCH; running under the normal policy');
+      }
+      resolve();
+    });
+  });
+}
