@@ -29,6 +29,11 @@ const form = (fields: Record<string, string>): RequestInit => ({
 
 const html = { headers: { accept: 'text/html' } };
 
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
 const CORPUS: Page[] = [
   { path: '/' },
   { path: '/bt/hello' },
@@ -52,6 +57,12 @@ const CORPUS: Page[] = [
   { path: '/bt/cookies', init: { headers: { cookie: 'x=1' } } },
   { path: '/bt/login', init: form({ user: 'compare' }) },
   { path: '/index.php/bt/hello' },
+  // CodeIgniter's UserAgent; each string twice, so the worker's second answer comes from UserAgentMemo.
+  ...[CHROME, IPHONE, GOOGLEBOT, 'curl/8.5.0', 'no agent we know 1.0', CHROME, IPHONE, GOOGLEBOT, 'curl/8.5.0', 'no agent we know 1.0'].map(
+    (ua): Page => ({ path: '/bt/agent', init: { headers: { 'user-agent': ua } } }),
+  ),
+  { path: '/bt/agent', init: { headers: { 'user-agent': CHROME, referer: 'https://elsewhere.example/page' } } },
+  { path: '/bt/agent', init: { headers: { 'user-agent': CHROME, referer: 'http://localhost:8080/bt/hello' } } },
   { path: '/bt/hello?with=query&list[]=1' },
 ];
 

@@ -47,6 +47,11 @@ final class BurnerConfig
      * disconnect per request before 4.7); the app's session config is left as it is (see Session\SessionHandlers).
      */
     public bool $keepSessionConnections = true;
+    /**
+     * Remember what CodeIgniter's UserAgent finds in each distinct User-Agent string (its regular expressions over
+     * Config\UserAgents run once per string per worker, not once per request; see UserAgentMemo).
+     */
+    public bool $memoUserAgents = true;
     /** Events whose listeners are removed after each request (CI 4.7's WorkerMode::$resetEventListeners). */
     public array $resetEventListeners = [];
     /** The app's app/Config/WorkerMode.php (CI 4.7+), when it has one. */
@@ -70,7 +75,7 @@ final class BurnerConfig
         }
         $flags = [
             'gcCollectCycles', 'dbCloseAfterRequest', 'logStrayOutput', 'persistRoutes', 'persistConfig', 'cacheFileLocator',
-            'keepSessionConnections',
+            'keepSessionConnections', 'memoUserAgents',
         ];
         foreach ($flags as $flag) {
             if (isset($app->{$flag})) {

@@ -112,6 +112,7 @@ final class Kernel
         $this->toolbar = new DebugToolbar();
         $this->configs = new ConfigPrototypes($this->config->persistConfig, $this->config->perRequestConfig);
         $this->reset = new StateReset($this->config, $this->configs, $this->can);
+        $this->generation->agents = $this->config->memoUserAgents ? new UserAgentMemo() : null;
         if ($this->generation instanceof Generation\LegacyGeneration) {
             $this->generation->configure($this->config->persistRoutes, new ResponsePrototype($this->configs));
         }

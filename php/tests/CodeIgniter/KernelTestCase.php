@@ -355,6 +355,35 @@ abstract class KernelTestCase extends TestCase
         self::assertStringContainsString('filename="report.txt"', (string) self::header($file, 'Content-Disposition'));
     }
 
+    public function testUserAgentFindingsAreRememberedPerStringAndMatchAFreshParse(): void
+    {
+        $chrome = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+        $iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+        $agent = static fn (string $ua, array $more = []): array => ['uri' => 'http://localhost:8080/bt/agent', 'headers' => ['User-Agent' => [$ua]] + $more];
+        $replies = $this->drive([
+            $agent($chrome),
+            $agent($iphone),
+            $agent($chrome, ['Referer' => ['https://elsewhere.example/']]),
+            $agent($iphone),
+            ['uri' => 'http://localhost:8080/bt/agent'],
+        ]);
+        $bodies = array_map(static fn (array $r): array => self::json($r), $replies);
+        self::assertSame([1, 2, 2, 2, 2], array_column($replies, 'agentMemo'), 'each distinct string is remembered once');
+        self::assertSame('Chrome', $bodies[0]['browser']);
+        self::assertSame('131.0.0.0', $bodies[0]['version']);
+        self::assertTrue($bodies[0]['isChrome']);
+        self::assertFalse($bodies[0]['isMobile']);
+        self::assertTrue($bodies[1]['isMobile']);
+        self::assertTrue($bodies[1]['isIphone']);
+        self::assertSame(['Linux', 'Firefox', '120.0', true], $bodies[0]['other'], 'parse() on a copy sees the full lists');
+        // The remembered answers are the parsed ones; only the referrer is the request's own.
+        self::assertSame(array_merge($bodies[0], ['isReferral' => true, 'referrer' => 'https://elsewhere.example/']), $bodies[2]);
+        self::assertFalse($bodies[0]['isReferral']);
+        self::assertSame($bodies[1], $bodies[3]);
+        self::assertSame('', $bodies[4]['string'], 'no User-Agent header: an empty agent, as before');
+        self::assertFalse($bodies[4]['isBrowser']);
+    }
+
     public function testHeadersAndContentSecurityPolicy(): void
     {
         [$reply, $again, $plain] = $this->drive([

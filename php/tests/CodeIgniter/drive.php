@@ -63,6 +63,8 @@ foreach (json_decode(file_get_contents($in), true, 512, JSON_THROW_ON_ERROR) as 
         // Test hook: whether the bridge builds this config class once per worker (ConfigPrototypes).
         $entry['keeps'][$class] = $internals('configs')->keeps($class);
     }
+    // Test hook: how many User-Agent strings the bridge remembers (UserAgentMemo), null when it is off.
+    $entry['agentMemo'] = $internals('generation')->agents?->size();
     $kernel->afterResponse();
     $entry['after'] = [
         'session_id' => session_id(),

@@ -8,6 +8,7 @@ use Burner\CodeIgniter\Capabilities;
 use Burner\CodeIgniter\ConfigPrototypes;
 use Burner\CodeIgniter\ResponseReady;
 use Burner\CodeIgniter\SharedService;
+use Burner\CodeIgniter\UserAgentMemo;
 
 /**
  * How one generation of CodeIgniter boots, builds its request and runs it in a worker. Chosen once at boot from the
@@ -17,6 +18,8 @@ use Burner\CodeIgniter\SharedService;
 abstract class Generation
 {
     protected object $app;
+    /** Remembers what CodeIgniter's UserAgent finds per User-Agent string (Config\Burner::$memoUserAgents). */
+    public ?UserAgentMemo $agents = null;
 
     final public function __construct(protected Capabilities $can)
     {
@@ -51,8 +54,14 @@ abstract class Generation
                 ->setCookieArray($_COOKIE)->setFilesArray($_FILES)->setRequestArray($_REQUEST);
         }
         // Builds the IncomingRequest (and its SiteURI) from the superglobals and shares it.
-        \Config\Services::createRequest(config('App'), false);
-        $request = \Config\Services::request();
+        $create = static function (): object {
+            \Config\Services::createRequest(config('App'), false);
+
+            return \Config\Services::request();
+        };
+        $request = $this->agents !== null && isset($_SERVER['HTTP_USER_AGENT']) && class_exists(\Config\UserAgents::class)
+            ? $this->agents->build(config(\Config\UserAgents::class), $create)
+            : $create();
         $request->setBody($body === '' ? null : $body);
 
         return $request;

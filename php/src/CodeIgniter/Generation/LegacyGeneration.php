@@ -61,7 +61,13 @@ final class LegacyGeneration extends Generation
         // As Services::request() would, but the UserAgents config (hundreds of environment lookups to build) comes
         // from the kept prototypes.
         $agents = class_exists(\Config\UserAgents::class) ? $configs->fresh(\Config\UserAgents::class) : null;
-        $request = new \CodeIgniter\HTTP\IncomingRequest(config('App'), \Config\Services::uri(), $body, new \CodeIgniter\HTTP\UserAgent($agents));
+        $create = static fn (): object => new \CodeIgniter\HTTP\IncomingRequest(
+            config('App'),
+            \Config\Services::uri(),
+            $body,
+            new \CodeIgniter\HTTP\UserAgent($agents),
+        );
+        $request = $this->agents !== null && isset($_SERVER['HTTP_USER_AGENT']) ? $this->agents->build($agents, $create) : $create();
         $request->setProtocolVersion(self::protocolVersion($_SERVER['SERVER_PROTOCOL'] ?? 'HTTP/1.1'));
         SharedService::put('request', $request);
 

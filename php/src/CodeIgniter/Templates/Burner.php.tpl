@@ -69,6 +69,15 @@ class Burner extends BaseConfig
     public $keepSessionConnections = true;
 
     /**
+     * Remember what CodeIgniter's UserAgent finds in each distinct User-Agent string (at most 1,000 per worker), so
+     * its regular expressions run once per string instead of on every request. Each request still gets a fresh
+     * UserAgent with the same answers.
+     *
+     * @var bool
+     */
+    public $memoUserAgents = true;
+
+    /**
      * CodeIgniter 4.1-4.3 read app/Config/Routes.php again on every request. Burner builds the route collection
      * once per worker instead (about 30 % faster). Turn it off only if your app changes its routes while running.
      *
