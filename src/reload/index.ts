@@ -67,7 +67,14 @@ export class Reloader {
   constructor(private readonly options: ReloadOptions) {}
 
   async start(): Promise<void> {
-    for (const [name, svc] of this.options.services) this.last.set(name, await scan(svc));
+    let files = 0;
+    for (const [name, svc] of this.options.services) {
+      const snap = await scan(svc);
+      this.last.set(name, snap);
+      files += snap.size;
+    }
+    // Changes count from here: a file written before this line is part of the starting state.
+    this.options.log.info({ plugins: [...this.options.services.keys()], files }, 'reload: watching');
     this.timer = setInterval(
       () => {
         this.running ??= this.tick().finally(() => (this.running = undefined));

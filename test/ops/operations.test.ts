@@ -181,6 +181,8 @@ test('editing a watched file changes the next response without a manual restart'
   const s = await serve(yaml, { files: { 'watched/message.txt': 'first version' } });
   try {
     assert.equal(await (await fetch(`${s.url}/message`)).text(), 'first version');
+    // The watcher starts after the http listener: a change made before its first scan is its starting state.
+    assert.ok(await eventually(() => s.logs().includes('reload: watching'), 30_000), 'the reload plugin started');
     writeFileSync(path.join(s.dir, 'watched/message.txt'), 'second version');
     assert.ok(
       await eventually(async () => (await (await fetch(`${s.url}/message`)).text()) === 'second version', 15_000),
