@@ -1,36 +1,28 @@
 /**
- * One PHP worker process (roadrunner-protocol.md §2): spawned in its own process group, connected by its WorkerLink
- * (ipc.ts), one request at a time (exchange.ts), graceful stop and hard kill. Only this module moves the worker's
- * state (state.ts). A failure is reported exactly once, with the exit code/signal, the frame error and what the
- * worker printed.
+ * One PHP worker process (roadrunner-protocol.md §2): spawned in its own process group (child.ts), started by the
+ * PID handshake on its WorkerLink (boot.ts), one request at a time (exchange.ts) or more written ahead (in-flight.ts),
+ * graceful stop (control.ts) and hard kill. Only this module moves the worker's state (state.ts). A failure is
+ * reported exactly once (failure-report.ts), with the exit code/signal, the frame error and what the worker printed.
  */
-import { CONTROL, STOP_CONTROL_FRAME, encodePayloadFrame, type Frame } from '../goridge/frame.js';
+import { CONTROL, encodePayloadFrame, type Frame } from '../goridge/frame.js';
 import { FrameError } from '../goridge/reader.js';
+import { WorkerBoot } from './boot.js';
+import { controlFrameError, stopGracefully } from './control.js';
 import { Exchange, type ExchangeHost, type FailOptions } from './exchange.js';
+import { FailureReport } from './failure-report.js';
 import { InFlight } from './in-flight.js';
 import { WorkerChild } from './child.js';
-import { WorkerStartError, type ExitInfo } from './failure.js';
+import type { ExitInfo } from './failure.js';
 import type { HandshakeReply } from './handshake.js';
 import type { WorkerLink } from './ipc.js';
 import type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
 import { processInfo, readRss } from './procfs.js';
 import type { Relay, RelayListener } from './relay.js';
 import { WorkerLifecycle, WorkerState, type RetireReason } from './state.js';
-import { PoolError, type ExecOptions, type Log, type Payload, type PoolErrorKind, type WorkerInfo, type WorkerResponse } from './types.js';
+import { PoolError, type ExecOptions, type Log, type Payload, type WorkerInfo, type WorkerResponse } from './types.js';
 
 export { WorkerStartError, type ExitInfo } from './failure.js';
 export type { LaunchOptions, WorkerSpawnOptions } from './launcher.js';
-
-const LEAVING = Buffer.from('{"leaving":true}');
-
-/** How long a broken worker gets to print the rest of its message / exit, so the error can quote it. */
-const DIAGNOSE_MS = 300;
-
-interface Boot {
-  resolve: (w: WorkerProcess) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 export class WorkerProcess implements RelayListener, ExchangeHost {
   readonly pid: number;
@@ -44,15 +36,13 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
   private execs = 0;
   private used = 0;
   private readonly maxExecs: number;
-  private readonly onDead: ((w: WorkerProcess) => void) | undefined;
   private readonly onLeave: ((w: WorkerProcess) => void) | undefined;
   private readonly child: WorkerChild;
   private relay: Relay | null;
   private failing = false;
   private stopRequested = false;
-  /** The failure has been reported (settle runs once even if the diagnosis timer and the exit both fire). */
-  private settled = false;
-  private boot: Boot | null = null;
+  private readonly boot: WorkerBoot<WorkerProcess>;
+  private readonly failure: FailureReport;
   private readonly requests: InFlight;
   /** The worker said in its handshake that it can take requests written ahead (Burner's SDK). */
   private takesAhead = false;
@@ -66,11 +56,10 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   private constructor(
     private readonly opts: WorkerSpawnOptions,
-    private readonly link: WorkerLink,
+    link: WorkerLink,
     launch: LaunchOptions,
   ) {
     this.maxExecs = launch.maxExecs ?? Infinity;
-    this.onDead = launch.onDead;
     this.onLeave = launch.onLeave;
     this.requests = new InFlight(opts.pipelineMaxAhead, opts.pipelineWindowMs);
     this.child = new WorkerChild(opts.command, opts, link, {
@@ -80,16 +69,16 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
     this.pid = this.child.pid;
     this.exited = this.child.exited;
     this.relay = this.child.relay;
-    this.booted = new Promise((resolve, reject) => {
-      this.boot = { resolve, reject, timer: setTimeout(this.onBootTimeout, opts.allocateTimeout) };
+    this.boot = new WorkerBoot(link, opts.allocateTimeout);
+    this.booted = this.boot.promise;
+    this.failure = new FailureReport(this.child, this.boot, this.requests, opts.log, {
+      stopRequested: () => this.stopRequested,
+      dead: () => launch.onDead?.(this),
     });
-    this.booted.catch(() => undefined); // the owner handles it; avoid an unhandled rejection when it does not wait
-    if (this.child.started) {
-      link.connect(this.pid, {
-        ready: (relay, reply) => this.ready(relay, reply),
-        failed: (reason, frameError) => this.fail(reason, { quoteFrame: frameError }),
-      });
-    }
+    this.boot.start(this.child, {
+      ready: (relay, reply) => this.ready(relay, reply),
+      failed: (reason, o) => this.fail(reason, o),
+    });
   }
 
   get log(): Log {
@@ -183,20 +172,14 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   /** Graceful stop: `{"stop":true}`, then SIGKILL to the group after `timeout` ms. Resolves when the process is gone. */
   async stop(timeout: number, finalState: WorkerState.Stopped | WorkerState.Destroyed = WorkerState.Stopped): Promise<void> {
-    if (this.boot !== null && this.lifecycle.state === WorkerState.Inactive) {
+    if (this.boot.pending && this.lifecycle.state === WorkerState.Inactive) {
       this.stopRequested = true; // still starting: there is nothing to finish
       this.fail('the pool stopped the worker while it was starting', { killNow: true });
     }
     if (this.child.exit === null && !this.stopRequested) {
       this.stopRequested = true;
       if (!this.failing && this.requests.current === null) this.lifecycle.to(WorkerState.Stopping);
-      this.relay?.write(STOP_CONTROL_FRAME);
-      const timer = setTimeout(() => {
-        this.opts.log.warn({ pid: this.pid }, `worker did not stop within ${timeout} ms, killing it`);
-        this.kill();
-      }, timeout);
-      await this.exited;
-      clearTimeout(timer);
+      await stopGracefully(this.child, this.relay, timeout, this.opts.log);
     }
     await this.exited;
     this.relay?.close();
@@ -283,107 +266,48 @@ export class WorkerProcess implements RelayListener, ExchangeHost {
 
   // ---- internals ----
 
-  /**
-   * Burner's SDK says `{"leaving":true}` when its script ends between two requests: it reads no request any more and
-   * answers each one still in its input with `{"stop":true}` (the pool retries those elsewhere) until it is stopped.
-   */
+  /** Burner's SDK says it is leaving (control.ts): its owner retires it. */
   private onControl(frame: Frame): void {
-    if (frame.payload.equals(LEAVING)) {
+    const error = controlFrameError(frame);
+    if (error !== null) this.fail(error);
+    else {
       this.leaving = true;
       this.onLeave?.(this);
-      return;
     }
-    this.fail(`unexpected control frame from the worker: ${frame.payload.toString('utf8').slice(0, 200)}`);
   }
 
   private ready(relay: Relay, reply: HandshakeReply): void {
-    const boot = this.boot;
-    if (boot === null || this.failing || this.child.exit !== null) {
+    if (!this.boot.pending || this.failing || this.child.exit !== null) {
       if (relay !== this.relay) relay.close(); // a socket that connected too late
       return;
     }
-    clearTimeout(boot.timer);
-    this.boot = null;
     this.relay = relay;
     relay.attach(this);
     this.lifecycle.to(WorkerState.Ready);
     this.takesAhead = reply.pipelining;
     this.opts.log.debug({ pid: this.pid, reported: reply.pid, pipelining: reply.pipelining }, 'worker ready');
-    boot.resolve(this);
+    this.boot.resolve(this);
   }
 
-  private readonly onBootTimeout = (): void => {
-    this.fail(
-      `no handshake within allocate_timeout (${this.opts.allocateTimeout} ms): ${this.link.timeoutHint(this.pid)}; ` +
-        'possible reasons: https://docs.roadrunner.dev/error-codes/allocate-timeout',
-      { killNow: true },
-    );
-  };
-
   /**
-   * A network-class failure (or exec_ttl): reported once. The worker gets a moment to exit or print the rest of its
-   * message, then its process group is killed and the pending start/request is rejected with the full story.
+   * A network-class failure (or exec_ttl): the state moves now, once; failure-report.ts kills the process group and
+   * rejects the pending start/request with the full story after the worker had a moment to explain itself.
    */
   private fail(reason: string, o: FailOptions = {}): void {
     if (this.failing) return;
     this.failing = true;
     const kind = o.kind ?? 'Network';
     this.lifecycle.to(kind === 'ExecTTL' ? WorkerState.ExecTTLReached : WorkerState.Errored);
-    const exchange = this.requests.current;
-    exchange?.halt();
-    if (this.boot !== null) {
-      clearTimeout(this.boot.timer);
-      this.link.cancel(new Error(reason));
-    }
-    if (o.killNow || kind === 'ExecTTL') this.kill();
-    if (kind === 'ExecTTL' && exchange?.pending) {
-      // exec_ttl is a deadline: answer now, do not wait for the kill to be observed.
-      this.requests.clear();
-      exchange.fail(new PoolError('ExecTTL', reason));
-      this.requests.dropAhead(this.pid); // it never began: the worker was busy until killed
-      this.onDead?.(this);
-      return;
-    }
-    const settle = (): void => this.settle(reason, kind, o.quoteFrame === true);
-    if (this.child.exit !== null) {
-      setImmediate(settle);
-      return;
-    }
-    const timer = setTimeout(settle, DIAGNOSE_MS);
-    void this.exited.then(() => {
-      clearTimeout(timer);
-      setTimeout(settle, 20); // let the last stderr/stdout chunks be read before quoting them
-    });
-  }
-
-  private settle(reason: string, kind: PoolErrorKind, quoteFrame: boolean): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.kill();
-    const message = this.child.describe(quoteFrame && this.relay ? this.relay.reader.error().message : reason, kind);
-    const boot = this.boot;
-    const exchange = this.requests.current;
-    this.boot = null;
-    this.requests.clear();
-    if (boot) {
-      boot.reject(new WorkerStartError(message));
-      return;
-    }
-    if (exchange?.pending) exchange.fail(new PoolError(kind, message));
-    else if (!this.stopRequested) this.opts.log.warn({ pid: this.pid }, `worker failed: ${message}`);
-    // Every frame the worker wrote has been read by now (the diagnosis waits for its exit): the request in front was
-    // not answered, so the one written ahead never began.
-    this.requests.dropAhead(this.pid);
-    this.onDead?.(this);
+    this.failure.report(this.relay, reason, kind, o);
   }
 
   private onExit(): void {
     this.relay?.exited();
-    if (this.stopRequested && this.requests.current === null && this.boot === null) return;
+    if (this.stopRequested && this.requests.current === null && !this.boot.pending) return;
     // Pipes usually report EOF first; sockets may not. Either way, the first report wins.
     setImmediate(() => {
-      if (this.stopRequested && this.requests.current === null && this.boot === null) return;
-      this.fail(this.boot ? 'the worker exited before the handshake' : 'the worker process exited');
+      if (this.stopRequested && this.requests.current === null && !this.boot.pending) return;
+      this.fail(this.boot.pending ? 'the worker exited before the handshake' : 'the worker process exited');
     });
   }
 }
