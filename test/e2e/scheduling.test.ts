@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { policyOf, SCHED_BATCH, SCHED_OTHER } from '../../src/scheduling.js';
@@ -73,6 +74,32 @@ test('server.scheduling keeps a policy the server was started under (here SCHED_
     await s.stop();
   }
 });
+
+test(
+  'server.scheduling: batch without chrt on PATH: a warning, and the server serves under its policy as started',
+  { skip: !linux },
+  async () => {
+    // A PATH with php and nothing else (chrt is util-linux's).
+    const bin = mkdtempSync(path.join(tmpdir(), 'burner-nochrt-'));
+    symlinkSync(execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim(), path.join(bin, 'php'));
+    try {
+      const s = await serve(config('batch'), { env: { PATH: bin } });
+      try {
+        const p = await policies(s.url, s.child.pid!);
+        assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
+        assert.deepEqual(new Set(p.workers), new Set([SCHED_OTHER]));
+        assert.match(
+          s.logs(),
+          /chrt \(util-linux\) not found.*could not switch to SCHED_BATCH|could not switch to SCHED_BATCH.*chrt \(util-linux\) not found/,
+        );
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  },
+);
 
 test('server.scheduling: a value other than batch or normal is refused with file, line and key', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'burner-sched-'));
