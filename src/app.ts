@@ -160,6 +160,11 @@ function statusPlugin(status: StatusServer & { drain?: () => Promise<void> }, dr
   };
 }
 
+/** server.scheduling "workers": each worker starts through `chrt --batch 0` (scheduling.ts). */
+function withPrefix(o: PoolOptions, prefix: string[]): PoolOptions {
+  return prefix.length ? { ...o, command: [...prefix, ...o.command] } : o;
+}
+
 export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = process.cwd()): Promise<App> {
   const { config } = loaded;
   for (const w of loaded.warnings) log.warn(w);
@@ -176,7 +181,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   const plugins: Plugin[] = [];
 
   // Before on_init and the pools: their processes inherit it.
-  await applyScheduling(config.server.scheduling, log.child({ logger: 'server' }));
+  const workerPrefix = await applyScheduling(config.server.scheduling, log.child({ logger: 'server' }));
   if (config.server.on_init) {
     const env = workerEnv(config, '');
     delete env.RR_MODE;
@@ -186,14 +191,19 @@ export async function startApp(loaded: LoadedConfig, log: Logger, cwd: string = 
   if (config.http) {
     const httpConfig = config.http;
     plugins.push(
-      poolPlugin('http', poolOptions(config, httpConfig.pool, 'http', cwd), log.child({ logger: 'server' }), (p) => {
-        pool = p;
-        pools.set('http', p);
-        checkers.set(
-          'http',
-          poolChecker(p, () => draining),
-        );
-      }),
+      poolPlugin(
+        'http',
+        withPrefix(poolOptions(config, httpConfig.pool, 'http', cwd), workerPrefix),
+        log.child({ logger: 'server' }),
+        (p) => {
+          pool = p;
+          pools.set('http', p);
+          checkers.set(
+            'http',
+            poolChecker(p, () => draining),
+          );
+        },
+      ),
     );
     let http: ReturnType<typeof createHttpServer> | undefined;
     plugins.push(

@@ -223,8 +223,8 @@ export const configSchema = z.strictObject({
         },
       ),
     relay_timeout: duration('60s'),
-    /** Burner: SCHED_BATCH for the server and its workers ("batch", the default) or the policy as started ("normal"). */
-    scheduling: z.enum(['batch', 'normal']).default('batch'),
+    /** Burner: SCHED_BATCH for the server and its workers ("batch", the default), the workers only, or neither ("normal"). */
+    scheduling: z.enum(['batch', 'workers', 'normal']).default('batch'),
     on_init: z
       .strictObject({
         command,

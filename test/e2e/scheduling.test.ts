@@ -64,6 +64,22 @@ test('server.scheduling: normal leaves the server and its workers under SCHED_OT
   }
 });
 
+test(
+  'server.scheduling: workers leaves the server under SCHED_OTHER and starts its workers under SCHED_BATCH',
+  { skip: !linux },
+  async () => {
+    const s = await serve(config('workers'));
+    try {
+      const p = await policies(s.url, s.child.pid!);
+      assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
+      assert.equal(p.workers.length >= 1, true);
+      assert.deepEqual(new Set(p.workers), new Set([SCHED_BATCH]));
+    } finally {
+      await s.stop();
+    }
+  },
+);
+
 test('server.scheduling keeps a policy the server was started under (here SCHED_IDLE via chrt)', { skip: !linux }, async () => {
   const s = await serve(config('batch'), { prefix: ['chrt', '--idle', '0'] });
   try {
@@ -108,7 +124,7 @@ test('server.scheduling: a value other than batch or normal is refused with file
     writeFileSync(file, config('fast').replace('{{PORT}}', '0'));
     const r = await runRr(['serve', '-c', file]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(`${file.replaceAll('.', '\\.')}:4: server\\.scheduling: .*"batch"\\|"normal"`));
+    assert.match(r.stderr, new RegExp(`${file.replaceAll('.', '\\.')}:4: server\\.scheduling: .*"batch"\\|"workers"\\|"normal"`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,8 @@ server:
   command: "{{php}} -d opcache.enable_cli=1 {{worker}}"
   relay: pipes
   # Burner's own (default batch): the server and its workers run under Linux's SCHED_BATCH, so a process woken by I/O
-  # does not preempt a running one and events are taken in batches under load. "normal" keeps the policy as started.
+  # does not preempt a running one and events are taken in batches under load. "workers" applies it to the workers
+  # only (no loss for pages without I/O served to one client at a time); "normal" keeps the policy as started.
   scheduling: batch
 
 http:
