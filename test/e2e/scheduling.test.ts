@@ -91,31 +91,33 @@ test('server.scheduling keeps a policy the server was started under (here SCHED_
   }
 });
 
-test(
-  'server.scheduling: batch without chrt on PATH: a warning, and the server serves under its policy as started',
-  { skip: !linux },
-  async () => {
-    // A PATH with php and nothing else (chrt is util-linux's).
-    const bin = mkdtempSync(path.join(tmpdir(), 'burner-nochrt-'));
-    symlinkSync(execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim(), path.join(bin, 'php'));
-    try {
-      const s = await serve(config('batch'), { env: { PATH: bin } });
+for (const mode of ['batch', 'workers']) {
+  test(
+    `server.scheduling: ${mode} without chrt on PATH: a warning, and the server and its workers run under the policy as started`,
+    { skip: !linux },
+    async () => {
+      // A PATH with php and nothing else (chrt is util-linux's).
+      const bin = mkdtempSync(path.join(tmpdir(), 'burner-nochrt-'));
+      symlinkSync(execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim(), path.join(bin, 'php'));
       try {
-        const p = await policies(s.url, s.child.pid!);
-        assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
-        assert.deepEqual(new Set(p.workers), new Set([SCHED_OTHER]));
-        assert.match(
-          s.logs(),
-          /chrt \(util-linux\) not found.*could not switch to SCHED_BATCH|could not switch to SCHED_BATCH.*chrt \(util-linux\) not found/,
-        );
+        const s = await serve(config(mode), { env: { PATH: bin } });
+        try {
+          const p = await policies(s.url, s.child.pid!);
+          assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
+          assert.deepEqual(new Set(p.workers), new Set([SCHED_OTHER]));
+          assert.match(
+            s.logs(),
+            /chrt \(util-linux\) not found.*could not switch to SCHED_BATCH|could not switch to SCHED_BATCH.*chrt \(util-linux\) not found/,
+          );
+        } finally {
+          await s.stop();
+        }
       } finally {
-        await s.stop();
+        rmSync(bin, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
-    }
-  },
-);
+    },
+  );
+}
 
 test('server.scheduling: a value other than batch or normal is refused with file, line and key', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'burner-sched-'));
