@@ -8,8 +8,8 @@ import { policyOf, SCHED_BATCH, SCHED_OTHER } from '../../src/scheduling.js';
 import { FIXTURES, runRr, serve } from './harness.js';
 
 // server.scheduling through the real CLI: the server process (every thread) and the workers it starts run under
-// SCHED_BATCH by default, under the policy they were started with when it says "normal", and a policy the admin set
-// is kept. Read from /proc/<pid>/stat, field 41.
+// SCHED_BATCH by default, only the workers with "workers", under the policy they were started with when it says
+// "normal", and a policy the admin set is kept. Read from /proc/<pid>/stat, field 41.
 const SCHED_IDLE = 5;
 const WORKER = `php ${path.join(FIXTURES, 'e2e/worker.php')}`;
 const config = (scheduling?: string): string => `version: "3"
@@ -36,60 +36,50 @@ async function policies(url: string, serverPid: number): Promise<{ threads: numb
 
 const linux = process.platform === 'linux';
 
-test(
-  'server.scheduling defaults to batch: the server, all its threads and its workers run under SCHED_BATCH',
-  { skip: !linux },
-  async () => {
-    const s = await serve(config());
-    try {
-      const p = await policies(s.url, s.child.pid!);
-      assert.ok(p.threads.length > 1);
-      assert.deepEqual(new Set(p.threads), new Set([SCHED_BATCH]));
-      assert.equal(p.workers.length >= 1, true);
-      assert.deepEqual(new Set(p.workers), new Set([SCHED_BATCH]));
-    } finally {
-      await s.stop();
-    }
-  },
-);
-
-test('server.scheduling: normal leaves the server and its workers under SCHED_OTHER', { skip: !linux }, async () => {
-  const s = await serve(config('normal'));
+/** Serves `yaml` and checks the policy of every server thread and of the workers; returns the server's log. */
+async function expectPolicies(
+  yaml: string,
+  want: { server: number; workers: number },
+  options: Parameters<typeof serve>[1] = {},
+): Promise<string> {
+  const s = await serve(yaml, options);
   try {
     const p = await policies(s.url, s.child.pid!);
-    assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
-    assert.deepEqual(new Set(p.workers), new Set([SCHED_OTHER]));
+    assert.ok(p.threads.length > 1, 'the server has several threads');
+    assert.deepEqual(new Set(p.threads), new Set([want.server]), 'every server thread');
+    assert.ok(p.workers.length >= 1, 'workers answered');
+    assert.deepEqual(new Set(p.workers), new Set([want.workers]), 'every worker');
+    return s.logs();
   } finally {
     await s.stop();
   }
-});
+}
 
-test(
-  'server.scheduling: workers leaves the server under SCHED_OTHER and starts its workers under SCHED_BATCH',
-  { skip: !linux },
-  async () => {
-    const s = await serve(config('workers'));
-    try {
-      const p = await policies(s.url, s.child.pid!);
-      assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
-      assert.equal(p.workers.length >= 1, true);
-      assert.deepEqual(new Set(p.workers), new Set([SCHED_BATCH]));
-    } finally {
-      await s.stop();
-    }
-  },
-);
-
-test('server.scheduling keeps a policy the server was started under (here SCHED_IDLE via chrt)', { skip: !linux }, async () => {
-  const s = await serve(config('batch'), { prefix: ['chrt', '--idle', '0'] });
-  try {
-    const p = await policies(s.url, s.child.pid!);
-    assert.deepEqual(new Set(p.threads), new Set([SCHED_IDLE]));
-    assert.deepEqual(new Set(p.workers), new Set([SCHED_IDLE]));
-  } finally {
-    await s.stop();
-  }
-});
+const cases: [string, string | undefined, { server: number; workers: number }, string[]?][] = [
+  [
+    'defaults to batch: the server, all its threads and its workers run under SCHED_BATCH',
+    undefined,
+    { server: SCHED_BATCH, workers: SCHED_BATCH },
+  ],
+  ['normal leaves the server and its workers under SCHED_OTHER', 'normal', { server: SCHED_OTHER, workers: SCHED_OTHER }],
+  [
+    'workers leaves the server under SCHED_OTHER and starts its workers under SCHED_BATCH',
+    'workers',
+    { server: SCHED_OTHER, workers: SCHED_BATCH },
+  ],
+  // A policy the admin set is kept.
+  [
+    'batch keeps a policy the server was started under (here SCHED_IDLE via chrt)',
+    'batch',
+    { server: SCHED_IDLE, workers: SCHED_IDLE },
+    ['chrt', '--idle', '0'],
+  ],
+];
+for (const [title, mode, want, prefix] of cases) {
+  test(`server.scheduling ${title}`, { skip: !linux }, async () => {
+    await expectPolicies(config(mode), want, { prefix });
+  });
+}
 
 for (const mode of ['batch', 'workers']) {
   test(
@@ -100,18 +90,11 @@ for (const mode of ['batch', 'workers']) {
       const bin = mkdtempSync(path.join(tmpdir(), 'burner-nochrt-'));
       symlinkSync(execFileSync('sh', ['-c', 'command -v php'], { encoding: 'utf8' }).trim(), path.join(bin, 'php'));
       try {
-        const s = await serve(config(mode), { env: { PATH: bin } });
-        try {
-          const p = await policies(s.url, s.child.pid!);
-          assert.deepEqual(new Set(p.threads), new Set([SCHED_OTHER]));
-          assert.deepEqual(new Set(p.workers), new Set([SCHED_OTHER]));
-          assert.match(
-            s.logs(),
-            /chrt \(util-linux\) not found.*could not switch to SCHED_BATCH|could not switch to SCHED_BATCH.*chrt \(util-linux\) not found/,
-          );
-        } finally {
-          await s.stop();
-        }
+        const logs = await expectPolicies(config(mode), { server: SCHED_OTHER, workers: SCHED_OTHER }, { env: { PATH: bin } });
+        assert.match(
+          logs,
+          /chrt \(util-linux\) not found.*could not switch to SCHED_BATCH|could not switch to SCHED_BATCH.*chrt \(util-linux\) not found/,
+        );
       } finally {
         rmSync(bin, { recursive: true, force: true });
       }
@@ -119,7 +102,7 @@ for (const mode of ['batch', 'workers']) {
   );
 }
 
-test('server.scheduling: a value other than batch or normal is refused with file, line and key', async () => {
+test('server.scheduling: a value other than batch, workers or normal is refused with file, line and key', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'burner-sched-'));
   try {
     const file = path.join(dir, '.rr.yaml');
