@@ -58,6 +58,11 @@ async function stopGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
   running.delete(child);
 }
 
+/** The command line that runs `cmd` under SCHED_BATCH (`chrt -b 0`, inherited by its children) when `batch`. */
+function underBatch(batch: boolean | undefined, cmd: string, args: string[]): [string, string[]] {
+  return batch ? ['chrt', ['-b', '0', cmd, ...args]] : [cmd, args];
+}
+
 function start(command: string, args: string[], opts: { cwd?: string; logFile: string; env?: NodeJS.ProcessEnv }): ChildProcess {
   // A bash wrapper raises the open-files limit (the keep-alive test holds 10 000 connections) before exec.
   const wrapped = [
@@ -262,9 +267,8 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
   await writeFile(path.join(dir, 'nginx.conf'), nginxConf);
 
   const fpmLog = path.join(dir, 'fpm.out');
-  const chrt = (cmd: string, args: string[]): [string, string[]] => (opts.batch ? ['chrt', ['-b', '0', cmd, ...args]] : [cmd, args]);
   const fpm = start(
-    ...chrt('php-fpm8.2', [
+    ...underBatch(opts.batch, 'php-fpm8.2', [
       '--nodaemonize',
       ...(isRoot ? ['-R'] : []),
       '-y',
@@ -277,9 +281,12 @@ export async function startNginxFpm(opts: FpmOptions): Promise<Server> {
     { logFile: fpmLog },
   );
   const nginxLog = path.join(dir, 'nginx.out');
-  const nginx = start(...chrt('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')]), {
-    logFile: nginxLog,
-  });
+  const nginx = start(
+    ...underBatch(opts.batch, 'nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx-error.log')]),
+    {
+      logFile: nginxLog,
+    },
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitReady(baseUrl + opts.readyPath, nginx, nginxLog, 'nginx + php-fpm');
@@ -319,9 +326,7 @@ export async function startFloor(opts: FloorOptions): Promise<Server> {
   const logFile = path.join(opts.dir, opts.php ? 'floor-relay.log' : 'floor-http.log');
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'floor/server.js');
   const args = [script, '--port', String(port), '--workers', String(opts.workers), ...(opts.php ? [] : ['--no-php']), ...(opts.args ?? [])];
-  const child = opts.batch
-    ? start('chrt', ['-b', '0', process.execPath, ...args], { logFile, cwd: REPO, env: opts.env })
-    : start(process.execPath, args, { logFile, cwd: REPO, env: opts.env });
+  const child = start(...underBatch(opts.batch, process.execPath, args), { logFile, cwd: REPO, env: opts.env });
   const label = opts.php ? 'floor: node:http + minimal relay' : 'floor: node:http alone';
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(baseUrl + '/', child, logFile, label);

@@ -6,7 +6,9 @@
  * database replied) does not preempt the task running on that core; it runs at the next scheduling point. Under load
  * the event loop then finds several events per wake-up instead of one, and a worker is not switched out in the middle
  * of a page every time Node, the client or a database wakes. CPU shares are unchanged (nice values are untouched).
- * The cost: when a CPU-bound process of another kind shares the cores, a wake-up can wait up to a scheduler slice.
+ * The cost (README, configuration reference): a batch process that is switched out waits for a whole time slice, so
+ * under load the slowest responses of a trivial page come later, and a page that does no I/O served to one client at
+ * a time loses ~10 %.
  *
  * "workers" puts only the workers under SCHED_BATCH (each started through `chrt --batch 0`): the server process keeps
  * its policy, so it answers at once on an idle machine (with everything batch, a page that does no I/O served ~10 %

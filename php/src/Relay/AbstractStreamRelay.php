@@ -58,9 +58,8 @@ abstract class AbstractStreamRelay implements RelayInterface
         }
         // Options and payload read apart: the payload (a request body can be megabytes) is not copied out of a
         // string holding both.
-        $options = \array_values(\unpack('V' . ($optionBytes >> 2), $this->readExactly($optionBytes, false, 0, $optionBytes + $length)));
-
         $rest = $optionBytes + $length;
+        $options = \array_values(\unpack('V' . ($optionBytes >> 2), $this->readExactly($optionBytes, false, 0, $rest)));
 
         return new Frame($length > 0 ? $this->readExactly($length, false, $optionBytes, $rest) : '', $flags, $options, $byte10, $byte11);
     }

@@ -59,7 +59,7 @@ abstract class Generation
 
             return \Config\Services::request();
         };
-        $request = $this->agents !== null && isset($_SERVER['HTTP_USER_AGENT']) && class_exists(\Config\UserAgents::class)
+        $request = $this->agents !== null && class_exists(\Config\UserAgents::class)
             ? $this->agents->build(config(\Config\UserAgents::class), $create)
             : $create();
         $request->setBody($body === '' ? null : $body);

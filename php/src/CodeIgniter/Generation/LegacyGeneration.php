@@ -67,7 +67,7 @@ final class LegacyGeneration extends Generation
             $body,
             new \CodeIgniter\HTTP\UserAgent($agents),
         );
-        $request = $this->agents !== null && isset($_SERVER['HTTP_USER_AGENT']) ? $this->agents->build($agents, $create) : $create();
+        $request = $this->agents !== null ? $this->agents->build($agents, $create) : $create();
         $request->setProtocolVersion(self::protocolVersion($_SERVER['SERVER_PROTOCOL'] ?? 'HTTP/1.1'));
         SharedService::put('request', $request);
 
