@@ -102,3 +102,22 @@ test('the issue 15 goals: page and 4.7 welcome ratios, Node CPU against hello wo
     /\| \(yardstick\) Burner Node CPU per request vs the floor at the same page's rate \| ≤ 1\.2× \| CI4 realistic page, CI 4\.7\.2 1\.25× \| \*\*no\*\* \|/,
   );
 });
+
+test('the settings line names the scheduling policy of each side, and an older report without it names none', () => {
+  const base: Report = {
+    machine: { date: 'now', cpus: 2, cpuModel: 'x', memoryGb: 1, kernel: 'k', loadAvg: [0, 0, 0], versions: {} },
+    settings: { workers: 2, seconds: 1, warmupSeconds: 1, connections: 32, threads: 1, rounds: 1, quick: false },
+    apps: [app('hello', 'hello world', [round('burner', 2000, { server: 50, php: 20 }), round('fpm', 1000, { server: 50, php: 60 })])],
+  };
+  const settingsLine = (r: Report) =>
+    renderReport(r)
+      .split('\n')
+      .find((l) => l.startsWith('Settings:'))!;
+  const defaults = settingsLine({ ...base, settings: { ...base.settings, scheduling: 'batch', fpmScheduling: 'normal' } });
+  assert.match(defaults, /Burner `server.scheduling: batch`, its default/);
+  assert.match(defaults, /nginx and php-fpm under the normal policy, as they start/);
+  const ab = settingsLine({ ...base, settings: { ...base.settings, scheduling: 'normal', fpmScheduling: 'batch' } });
+  assert.match(ab, /Burner `server.scheduling: normal` \(an A\/B run\)/);
+  assert.match(ab, /nginx and php-fpm under SCHED_BATCH too/);
+  assert.doesNotMatch(settingsLine(base), /scheduling|SCHED_BATCH/);
+});
